@@ -193,8 +193,9 @@ def _pairs(text: str) -> tuple[dict[int, int], dict[int, int], dict[int, int], d
         tok = m.group()
         i = m.start()
         if tok == "\n":
-            sb.clear()
-            sp.clear()
+            if not text.startswith("  ", i + 1):  # an indented line continues the one above
+                sb.clear()
+                sp.clear()
         elif tok == "[":
             sb.append(i)
         elif tok == "]":
@@ -284,6 +285,7 @@ class _Parser:
         self.bold_open: int | None = None
         self.seen_category = False
         self.continuing = False
+        self.table_line_end = -2
 
     # -- output ------------------------------------------------------------------------------
     def copy(self, start: int, end: int) -> None:
@@ -416,7 +418,10 @@ class _Parser:
 
     def table_row(self, i: int, eol: int) -> int:
         src = self.src
-        if _TABLE_SEPARATOR.match(src, i, eol) and _TABLE_SEPARATOR.match(src, i, eol).end() == eol:
+        sep = _TABLE_SEPARATOR.match(src, i, eol)
+        continues = self.table_line_end + 1 == i
+        self.table_line_end = eol
+        if sep and sep.end() == eol:
             return eol
         self.kind = "table"
         cells: list[str] = []
@@ -441,7 +446,7 @@ class _Parser:
             k += 1
         if cell_start < eol and src[cell_start:eol].strip():
             cells.append(self.cell(cell_start, eol))
-        if self.tables and self.tables[-1].span.end + 1 == i:
+        if self.tables and continues:
             prev = self.tables[-1]
             self.tables[-1] = Table(prev.rows + (tuple(cells),), Span(prev.span.start, eol))
         else:
@@ -512,8 +517,14 @@ class _Parser:
                     self.copy(j, j + 1)
                     i = j + 1
             else:  # "\n" only reaches here inside multi-line constructs' content
-                self.newline(j)
-                i = j + 1
+                if src.startswith("  ", j + 1):  # wrapped onto an indented line: one line
+                    self.emit(" ", j)
+                    i = j + 1
+                    while i < end and src[i] == " ":
+                        i += 1
+                else:
+                    self.newline(j)
+                    i = j + 1
         return i
 
     def resume(self, i: int) -> int:
@@ -538,13 +549,20 @@ class _Parser:
     def link(self, j: int, end: int) -> int:
         src = self.src
         close = self.brackets.get(j)
-        if close is None or close >= end or close + 1 >= end or src[close + 1] != "(":
+        if close is None or close + 1 >= len(src) or src[close + 1] != "(":
             self.copy(j, j + 1)
             return j + 1
         paren_close = self.parens.get(close + 1)
-        if paren_close is None or paren_close > end:
+        if paren_close is None:
             self.copy(j, j + 1)
             return j + 1
+        if paren_close >= end:  # a link wrapped onto an indented continuation line
+            after = self.link_at(j, close, paren_close)
+            return self.resume(after)
+        return self.link_at(j, close, paren_close)
+
+    def link_at(self, j: int, close: int, paren_close: int) -> int:
+        src = self.src
         inner = src[close + 2:paren_close]
         url, title = inner, ""
         q = inner.find(' "')

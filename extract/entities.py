@@ -1,0 +1,185 @@
+"""Entities: who and what an article names, one key per real thing, typed from evidence.
+
+Two passes, as in the DBpedia framework's redirect handling: `Lexicon.from_articles` reads the
+whole corpus once (each page's title, categories, lead sentence and bold names; every link
+target and how it is spelt), then `extract_entities` types and resolves each article's names
+against it. Typing rules and aliases are data (`ontology/class_rules.tsv`, `aliases.tsv`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .article import Article, Span
+from .facts import Entity, Mention
+from .script import key, labels_for, to_hans, to_hant
+
+__all__ = ["ClassRules", "Lexicon", "PageInfo", "extract_entities", "page_title_of", "base_name"]
+
+_DISAMBIGUATION = re.compile(r"\s*[(（][^()（）]{1,40}[)）]$")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Link texts that run on past the name cannot be aliases of it.
+_NOT_A_NAME = re.compile(r"[的之是在於于與与和及，。、；：「」“”《》\s]")
+# Links to pages that are not things in the world of the ontology (dates, calendar terms).
+_NOT_A_THING = re.compile(r"^(?:[^\u3400-\u9fff]*|\d{1,4}年(?:代)?|\d{1,2}世纪|\d{1,2}世紀|公元.*|干支.*|年號|年号|ISBN|[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥])$")
+
+
+def base_name(title: str) -> str:
+    """A title without its disambiguation: ``base_name("大定府 (辽朝)") == "大定府"``."""
+    return _DISAMBIGUATION.sub("", title).strip() or title
+
+
+def page_title_of(article: Article) -> str:
+    """The Wikipedia title of an article: its file name, unless that is not a title at all
+    (the seeds are named by hash), then its bold title term."""
+    stem = article.source_id.replace("_", " ").strip()
+    return stem if _CJK.search(stem) else article.title
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    """What the corpus says about a thing in the thing's own article."""
+
+    key: str
+    title: str
+    categories: tuple[str, ...]
+    lead: str
+    names: tuple[str, ...]  # its title and bold alternative names
+
+
+@dataclass(frozen=True, slots=True)
+class ClassRules:
+    """Ordered typing rules: ``(evidence, compiled pattern, class, row label)``."""
+
+    rules: tuple[tuple[str, re.Pattern[str], str, str], ...]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[list[str]]) -> ClassRules:
+        out = []
+        for n, row in enumerate(rows, 1):
+            evidence, pattern, klass = row[0], row[1], row[2]
+            if evidence not in ("category", "lead", "name"):
+                raise ValueError(f"class rule {n}: unknown evidence {evidence!r}")
+            out.append((evidence, re.compile(pattern), klass, f"{evidence}:{pattern}"))
+        return cls(tuple(out))
+
+    def classify(self, name: str, page: PageInfo | None) -> tuple[str | None, str | None]:
+        """The class of a thing named ``name`` and the rule that decided it, or (None, None)."""
+        if page is not None:
+            for evidence, pattern, klass, label in self.rules:
+                if evidence == "category" and any(pattern.search(c) for c in page.categories):
+                    return klass, label
+            for evidence, pattern, klass, label in self.rules:
+                if evidence == "lead" and pattern.search(page.lead):
+                    return klass, label
+        forms = {name, to_hans(name), base_name(name)}
+        for evidence, pattern, klass, label in self.rules:
+            if evidence == "name" and any(pattern.search(f) for f in forms):
+                return klass, label
+        return None, None
+
+
+@dataclass
+class Lexicon:
+    """Corpus-wide knowledge gathered in the first pass."""
+
+    pages: dict[str, PageInfo] = field(default_factory=dict)
+    canonical: dict[str, str] = field(default_factory=dict)  # alias key -> canonical key
+    spellings: dict[str, Counter[str]] = field(default_factory=dict)  # key -> written forms
+
+    @classmethod
+    def from_articles(cls, articles: Iterable[Article], alias_rows: Iterable[list[str]] = ()) -> Lexicon:
+        lex = cls()
+        for row in alias_rows:
+            canonical, alias = key(row[0]), key(row[1])
+            if alias != canonical:
+                lex.canonical[alias] = canonical
+                lex.spell(canonical, row[0])
+        for article in articles:
+            lex.add_article(article)
+        return lex
+
+    def spell(self, k: str, written: str) -> None:
+        """Count a written form of the thing ``k`` (only forms of its own name, not aliases)."""
+        if key(written) == k:
+            self.spellings.setdefault(k, Counter())[written] += 1
+
+    def add_article(self, article: Article) -> None:
+        title = page_title_of(article)
+        k = self.resolve(title)
+        lead = next((s.text for s in article.sentences if s.kind == "text"), "")
+        names = tuple(dict.fromkeys([title, article.title] + [b.strip() for b, span in article.bold
+                                                              if span.start < 400 and b.strip()]))
+        self.pages[k] = PageInfo(k, title, article.categories, lead, names)
+        self.spell(k, title)
+        # The bold title term of a page is another name of its thing (襄樊之战 opens 襄阳之战).
+        for name in (article.title,):
+            nk = key(name)
+            if nk != k and nk not in self.canonical and nk not in self.pages:
+                self.canonical[nk] = k
+        for link in article.links:
+            if link.kind == "wiki" and not _NOT_A_THING.match(link.target):
+                self.spell(self.resolve(link.target), link.target)
+
+    def resolve(self, name: str) -> str:
+        k = key(name)
+        return self.canonical.get(k, k)
+
+    def display(self, k: str) -> str:
+        """The commonest spelling of a thing's name in the corpus (ties: smallest)."""
+        counts = self.spellings.get(k)
+        if not counts:
+            return k
+        return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str, str]]) -> Entity:
+    display = lexicon.display(k)
+    page = lexicon.pages.get(k)
+    base = base_name(display)
+    labels = (to_hant(base), to_hans(base))
+    names = set(aliases)
+    if base != display:
+        names.add((to_hant(display), to_hans(display)))
+    if page is not None:
+        for n in page.names:
+            names.add((to_hant(base_name(n)), to_hans(base_name(n))))
+    names.discard(labels)
+    cls, rule = rules.classify(display, page)
+    wiki = page.title if page is not None else display
+    return Entity(k, labels, tuple(sorted(names)), cls, wiki, rule)
+
+
+def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> tuple[str, list[Entity], list[Mention]]:
+    """The article's topic key, the entities it names (links, title, bold names) and where."""
+    mentions: list[Mention] = []
+    aliases: dict[str, set[tuple[str, str]]] = {}
+    topic = lexicon.resolve(page_title_of(article))
+    aliases.setdefault(topic, set())
+    for term, plain in article.bold:
+        if article.lead and plain.start <= article.lead[-1].plain.end and not _NOT_A_NAME.search(term.strip()):
+            # bold names in the lead are the topic's own names (**鐵木真**…**成吉思汗**)
+            aliases[topic].add(labels_for(article, plain))
+            mentions.append(Mention(topic, term, article.source_span(plain), "title" if term.strip() == article.title else "bold"))
+    for link in article.links:
+        if link.kind != "wiki" or _NOT_A_THING.match(link.target) or not link.text.strip():
+            continue
+        k = lexicon.resolve(link.target)
+        names = aliases.setdefault(k, set())
+        base = key(base_name(link.target))
+        shown = key(link.text)
+        if shown.startswith(base):
+            # pandoc runs the link text on past the name: [金朝攻擊黃龍府](…/金朝)
+            plain = Span(link.plain.start, link.plain.start + len(base))
+        else:
+            plain = link.plain
+            if not _NOT_A_NAME.search(link.text) and len(link.text) <= len(base) + 4:
+                names.add(labels_for(article, plain))
+        surface = article.text[plain.start:plain.end]
+        mentions.append(Mention(k, surface, article.source_span(plain), "link"))
+    entities = [_entity(k, lexicon, rules, names) for k, names in aliases.items()]
+    entities.sort(key=lambda e: e.key)
+    return topic, entities, mentions

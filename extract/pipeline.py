@@ -1,0 +1,44 @@
+"""The extraction pipeline: `Article` in, `ArticleFacts` out.
+
+Each step is a small pure function registered in `EXTRACTORS` in the order it runs, in the
+manner of spaCy's pipeline components; none does I/O or touches a store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .article import Article, parse_article
+from .entities import Lexicon, extract_entities, page_title_of
+from .facts import ArticleFacts
+from .resources import Resources, default_resources
+
+__all__ = ["build_lexicon", "extract_article", "extract_text"]
+
+
+def build_lexicon(articles: Iterable[Article], resources: Resources | None = None) -> Lexicon:
+    """First pass over the whole corpus: titles, categories, lead sentences, link spellings."""
+    resources = resources or default_resources()
+    return Lexicon.from_articles(articles, resources.aliases)
+
+
+def extract_article(article: Article, lexicon: Lexicon, resources: Resources | None = None) -> ArticleFacts:
+    """Second pass: the entities, mentions and events of one article."""
+    resources = resources or default_resources()
+    topic, entities, mentions = extract_entities(article, lexicon, resources.class_rules)
+    return ArticleFacts(
+        source_id=article.source_id,
+        title=article.title,
+        topic=topic,
+        categories=article.categories,
+        entities=tuple(entities),
+        mentions=tuple(mentions),
+        events=(),
+        wiki_title=page_title_of(article),
+    )
+
+
+def extract_text(text: str, source_id: str, resources: Resources | None = None) -> ArticleFacts:
+    """Parse and extract a single article on its own (its lexicon is just itself)."""
+    article = parse_article(text, source_id)
+    return extract_article(article, build_lexicon([article], resources), resources)

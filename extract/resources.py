@@ -1,0 +1,44 @@
+"""The language knowledge extraction runs on, read from the data files in `ontology/`.
+
+Extraction functions take a `Resources` argument instead of reading files themselves, so they
+stay pure and tests can hand them small tables of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+
+from .entities import ClassRules
+
+__all__ = ["Resources", "read_table", "default_resources"]
+
+
+def read_table(text: str) -> list[list[str]]:
+    """Rows of a TSV data file: ``#`` lines and blank lines skipped, cells stripped."""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        rows.append([cell.strip() for cell in line.split("\t")])
+    return rows
+
+
+@dataclass(frozen=True)
+class Resources:
+    class_rules: ClassRules
+    aliases: tuple[tuple[str, ...], ...]
+
+
+def _table(name: str) -> list[list[str]]:
+    return read_table(files("shilu.ontology").joinpath(name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def default_resources() -> Resources:
+    """The tables shipped in `shilu.ontology` (read once per process)."""
+    return Resources(
+        class_rules=ClassRules.from_rows(_table("class_rules.tsv")),
+        aliases=tuple(tuple(r) for r in _table("aliases.tsv")),
+    )

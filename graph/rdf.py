@@ -1,0 +1,170 @@
+"""Facts to RDF: `ArticleFacts` in, pyoxigraph quads (in the article's named graph) out.
+
+This module never parses Chinese: labels and keys arrive ready-made from extraction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+
+from ..extract.facts import ArticleFacts, Entity, Event
+from . import iris
+from .vocab import N
+
+__all__ = ["article_quads", "PREFIXES"]
+
+PREFIXES = {
+    "shilu": iris.ONTOLOGY,
+    "res": iris.RESOURCE,
+    "src": iris.SOURCE,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "oa": "http://www.w3.org/ns/oa#",
+    "wiki": iris.WIKIPEDIA,
+}
+
+_RDF = PREFIXES["rdf"]
+_RDFS = PREFIXES["rdfs"]
+_XSD = PREFIXES["xsd"]
+_SKOS = PREFIXES["skos"]
+_FOAF = PREFIXES["foaf"]
+_DCT = PREFIXES["dcterms"]
+_PROV = PREFIXES["prov"]
+_OA = PREFIXES["oa"]
+
+TYPE = NamedNode(_RDF + "type")
+VALUE = NamedNode(_RDF + "value")
+LABEL = NamedNode(_RDFS + "label")
+ALT_LABEL = NamedNode(_SKOS + "altLabel")
+CONCEPT = NamedNode(_SKOS + "Concept")
+PRIMARY_TOPIC_OF = NamedNode(_FOAF + "isPrimaryTopicOf")
+PRIMARY_TOPIC = NamedNode(_FOAF + "primaryTopic")
+TITLE = NamedNode(_DCT + "title")
+SUBJECT = NamedNode(_DCT + "subject")
+DCT_SOURCE = NamedNode(_DCT + "source")
+DERIVED_FROM = NamedNode(_PROV + "wasDerivedFrom")
+SPECIFIC_RESOURCE = NamedNode(_OA + "SpecificResource")
+HAS_SOURCE = NamedNode(_OA + "hasSource")
+HAS_SELECTOR = NamedNode(_OA + "hasSelector")
+POSITION_SELECTOR = NamedNode(_OA + "TextPositionSelector")
+QUOTE_SELECTOR = NamedNode(_OA + "TextQuoteSelector")
+OA_START = NamedNode(_OA + "start")
+OA_END = NamedNode(_OA + "end")
+OA_EXACT = NamedNode(_OA + "exact")
+G_YEAR = NamedNode(_XSD + "gYear")
+DATE = NamedNode(_XSD + "date")
+NON_NEGATIVE = NamedNode(_XSD + "nonNegativeInteger")
+INTEGER = NamedNode(_XSD + "integer")
+
+# Shortcut triples derived from events: event class -> (property, subject role, object role).
+SHORTCUTS: dict[str, tuple[NamedNode, str, str]] = {
+    "Capture": (N.captured, "agent", "target"),
+    "Attack": (N.attacked, "agent", "target"),
+    "Victory": (N.defeated, "agent", "target"),
+    "Conquest": (N.destroyed, "agent", "target"),
+    "Cession": (N.ceded, "agent", "recipient"),
+    "Surrender": (N.surrenderedTo, "agent", "target"),
+    "Accession": (N.acceded, "agent", "target"),
+    "Founding": (N.founded, "agent", "target"),
+}
+
+
+def g_year(year: int) -> Literal:
+    """xsd:gYear lexical form: at least four digits, a minus sign for BCE (no year 0 here)."""
+    return Literal(f"-{abs(year):04d}" if year < 0 else f"{year:04d}", datatype=G_YEAR)
+
+
+def _labels(subject: NamedNode, labels: tuple[str, str], predicate: NamedNode, graph: NamedNode) -> Iterator[Quad]:
+    hant, hans = labels
+    yield Quad(subject, predicate, Literal(hant, language="zh-Hant"), graph)
+    yield Quad(subject, predicate, Literal(hans, language="zh-Hans"), graph)
+
+
+def entity_quads(entity: Entity, graph: NamedNode) -> Iterator[Quad]:
+    node = NamedNode(iris.resource(entity.key))
+    if entity.cls:
+        yield Quad(node, TYPE, getattr(N, entity.cls), graph)
+    yield from _labels(node, entity.labels, LABEL, graph)
+    for alias in entity.aliases:
+        yield from _labels(node, alias, ALT_LABEL, graph)
+    if entity.wiki_title:
+        yield Quad(node, PRIMARY_TOPIC_OF, NamedNode(iris.wikipedia(entity.wiki_title)), graph)
+    if entity.ruler_of:
+        yield Quad(node, N.rulerOf, NamedNode(iris.resource(entity.ruler_of)), graph)
+
+
+def event_quads(event: Event, source_id: str, graph: NamedNode, source_text: str | None) -> Iterator[Quad]:
+    node = NamedNode(iris.event(event.kind, event.roles, event.year))
+    yield Quad(node, TYPE, getattr(N, event.kind), graph)
+    for role, k in event.roles:
+        yield Quad(node, getattr(N, role), NamedNode(iris.resource(k)), graph)
+    if event.year is not None:
+        yield Quad(node, N.year, g_year(event.year), graph)
+    if event.date:
+        yield Quad(node, N.date, Literal(event.date, datatype=DATE), graph)
+    if event.date_text:
+        yield Quad(node, N.dateText, Literal(event.date_text), graph)
+    if event.precision:
+        yield Quad(node, N.datePrecision, Literal(event.precision), graph)
+    if event.lunar_month is not None:
+        yield Quad(node, N.lunarMonth, Literal(str(event.lunar_month), datatype=INTEGER), graph)
+    start, end = event.evidence.start, event.evidence.end
+    ev = NamedNode(iris.evidence(source_id, start, end))
+    selector = NamedNode(iris.evidence(source_id, start, end) + ";selector")
+    yield Quad(node, N.evidence, ev, graph)
+    yield Quad(ev, TYPE, SPECIFIC_RESOURCE, graph)
+    yield Quad(ev, HAS_SOURCE, NamedNode(iris.source(source_id)), graph)
+    yield Quad(ev, VALUE, Literal(event.sentence), graph)
+    yield Quad(ev, HAS_SELECTOR, selector, graph)
+    yield Quad(selector, TYPE, POSITION_SELECTOR, graph)
+    yield Quad(selector, OA_START, Literal(str(start), datatype=NON_NEGATIVE), graph)
+    yield Quad(selector, OA_END, Literal(str(end), datatype=NON_NEGATIVE), graph)
+    if source_text is not None:
+        yield Quad(selector, TYPE, QUOTE_SELECTOR, graph)
+        yield Quad(selector, OA_EXACT, Literal(source_text[start:end]), graph)
+    shortcut = SHORTCUTS.get(event.kind)
+    if shortcut:
+        prop, subject_role, object_role = shortcut
+        for s in event.role(subject_role):
+            for o in event.role(object_role):
+                yield Quad(NamedNode(iris.resource(s)), prop, NamedNode(iris.resource(o)), graph)
+    if event.kind == "Alliance":
+        parties = event.role("party")
+        for a in parties:
+            for b in parties:
+                if a != b:
+                    yield Quad(NamedNode(iris.resource(a)), N.alliedWith, NamedNode(iris.resource(b)), graph)
+
+
+def article_quads(facts: ArticleFacts, source_text: str | None = None) -> list[Quad]:
+    """All quads of one article, in its own named graph; duplicates removed, order stable."""
+    graph = NamedNode(iris.source(facts.source_id))
+    doc = graph  # the named graph's IRI also names the article it holds
+    quads: list[Quad] = [
+        Quad(doc, TYPE, N.Article, graph),
+        Quad(doc, TITLE, Literal(facts.title, language="zh"), graph),
+        Quad(doc, DCT_SOURCE, Literal(facts.source_id), graph),
+    ]
+    if facts.wiki_title:
+        quads.append(Quad(doc, DERIVED_FROM, NamedNode(iris.wikipedia(facts.wiki_title)), graph))
+    if facts.topic:
+        quads.append(Quad(doc, PRIMARY_TOPIC, NamedNode(iris.resource(facts.topic)), graph))
+    for name in facts.categories:
+        cat = NamedNode(iris.category(name))
+        quads.append(Quad(doc, SUBJECT, cat, graph))
+        quads.append(Quad(cat, TYPE, CONCEPT, graph))
+        quads.append(Quad(cat, LABEL, Literal(name, language="zh"), graph))
+    for entity in facts.entities:
+        quads.append(Quad(doc, N.mentions, NamedNode(iris.resource(entity.key)), graph))
+        quads.extend(entity_quads(entity, graph))
+    for event in facts.events:
+        quads.extend(event_quads(event, facts.source_id, graph, source_text))
+    return list(dict.fromkeys(quads))
