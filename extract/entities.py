@@ -24,7 +24,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Link texts that run on past the name cannot be aliases of it.
 _NOT_A_NAME = re.compile(r"[的之是在於于與与和及，。、；：「」“”《》\s]")
 # Links to pages that are not things in the world of the ontology (dates, calendar terms).
-_NOT_A_THING = re.compile(r"^(?:[^\u3400-\u9fff]*|\d{1,4}年(?:代)?|\d{1,2}世纪|\d{1,2}世紀|公元.*|干支.*|年號|年号|ISBN|[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥])$")
+_NOT_A_THING = re.compile(r"^(?:[^\u3400-\u9fff]*|\d{1,4}年(?:代)?|\d{1,2}月(?:\d{1,2}日)?|\d{1,2}世纪|\d{1,2}世紀|公元.*|干支.*|年號|年号|ISBN|[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥])$")
 
 
 def base_name(title: str) -> str:

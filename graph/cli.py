@@ -47,10 +47,13 @@ def _term_text(term) -> str:
     from pyoxigraph import Literal, NamedNode
 
     if isinstance(term, NamedNode):
-        from .iris import RESOURCE
+        from .rdf import PREFIXES
 
         v = term.value
-        return "res:" + v[len(RESOURCE):] if v.startswith(RESOURCE) else v
+        for prefix in ("res", "shilu", "src"):
+            if v.startswith(PREFIXES[prefix]):
+                return f"{prefix}:{v[len(PREFIXES[prefix]):]}"
+        return v
     if isinstance(term, Literal):
         return term.value
     return str(term)
@@ -159,7 +162,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"shilu: SPARQL endpoint on http://{args.host}:{args.port}/sparql (store {args.store})",
               file=sys.stderr)
-    serve(args.store, host=args.host, port=args.port, query_timeout=args.timeout)
+    serve(current_path(args.store), host=args.host, port=args.port, query_timeout=args.timeout)
     return EXIT_OK
 
 
@@ -199,7 +202,8 @@ def parser() -> argparse.ArgumentParser:
 
     e = add("export", "Write the whole graph in an RDF format.",
             "turtle, ntriples and rdfxml hold the union of all graphs; trig, nquads and jsonld\n"
-            "keep one named graph per article. Output is byte-identical for identical input.")
+            "keep one named graph per article. Output is byte-identical for identical input.\n"
+            "example: shilu export --store data/store --format trig -o shilu.trig")
     e.add_argument("--store", default="data/store", metavar="DIR")
     e.add_argument("--format", choices=("turtle", "trig", "nquads", "ntriples", "jsonld", "rdfxml"), default="turtle")
     e.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
