@@ -9,12 +9,14 @@ against it. Typing rules and aliases are data (`ontology/class_rules.tsv`, `alia
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .article import Article, Span
 from .facts import Entity, Mention
+from .mentions import NameMatcher, PolityTable
 from .script import key, labels_for, to_hans, to_hant
 
 __all__ = ["ClassRules", "Lexicon", "PageInfo", "extract_entities", "page_title_of", "base_name"]
@@ -30,6 +32,19 @@ _NOT_A_THING = re.compile(r"^(?:[^\u3400-\u9fff]*|\d{1,4}年(?:代)?|\d{1,2}月(
 def base_name(title: str) -> str:
     """A title without its disambiguation: ``base_name("大定府 (辽朝)") == "大定府"``."""
     return _DISAMBIGUATION.sub("", title).strip() or title
+
+
+def link_alias(text: str, target: str) -> str | None:
+    """The link text as another name of the target, when it is one.
+
+    pandoc often runs the text on past the name (``[金朝攻擊黃龍府](…/金朝)``): a text that
+    starts with the target's name, or that reads like a phrase, is no alias.
+    """
+    base = key(base_name(target))
+    shown = key(text)
+    if not shown or shown.startswith(base) or _NOT_A_NAME.search(text) or len(shown) > len(base) + 4:
+        return None
+    return text.strip()
 
 
 def page_title_of(article: Article) -> str:
@@ -89,18 +104,35 @@ class Lexicon:
     pages: dict[str, PageInfo] = field(default_factory=dict)
     canonical: dict[str, str] = field(default_factory=dict)  # alias key -> canonical key
     spellings: dict[str, Counter[str]] = field(default_factory=dict)  # key -> written forms
+    names: dict[str, set[str]] = field(default_factory=dict)  # t2s name -> keys it may denote
+    polities: PolityTable | None = None
+    _matcher: NameMatcher | None = field(default=None, repr=False)
 
     @classmethod
-    def from_articles(cls, articles: Iterable[Article], alias_rows: Iterable[list[str]] = ()) -> Lexicon:
-        lex = cls()
+    def from_articles(cls, articles: Iterable[Article], alias_rows: Iterable[list[str]] = (),
+                      polities: PolityTable | None = None) -> Lexicon:
+        lex = cls(polities=polities)
         for row in alias_rows:
             canonical, alias = key(row[0]), key(row[1])
             if alias != canonical:
                 lex.canonical[alias] = canonical
                 lex.spell(canonical, row[0])
+        for row in alias_rows:
+            lex.name(row[0], key(row[0]))
+            lex.name(row[1], key(row[0]))
         for article in articles:
             lex.add_article(article)
         return lex
+
+    def name(self, name: str, k: str) -> None:
+        """Record that ``name`` (any script) may denote the thing ``k``."""
+        self.names.setdefault(key(base_name(name)), set()).add(self.canonical.get(k, k))
+
+    def matcher(self) -> NameMatcher:
+        """The automaton over every known name (built on first use, after the first pass)."""
+        if self._matcher is None:
+            self._matcher = NameMatcher(self.names, self.polities)
+        return self._matcher
 
     def spell(self, k: str, written: str) -> None:
         """Count a written form of the thing ``k`` (only forms of its own name, not aliases)."""
@@ -115,6 +147,9 @@ class Lexicon:
                                                               if span.start < 400 and b.strip()]))
         self.pages[k] = PageInfo(k, title, article.categories, lead, names)
         self.spell(k, title)
+        for n in names:
+            if not _NOT_A_NAME.search(n):
+                self.name(n, k)
         # The bold title term of a page is another name of its thing (襄樊之战 opens 襄阳之战).
         for name in (article.title,):
             nk = key(name)
@@ -122,7 +157,12 @@ class Lexicon:
                 self.canonical[nk] = k
         for link in article.links:
             if link.kind == "wiki" and not _NOT_A_THING.match(link.target):
-                self.spell(self.resolve(link.target), link.target)
+                lk = self.resolve(link.target)
+                self.spell(lk, link.target)
+                self.name(link.target, lk)
+                alias = link_alias(link.text, link.target)
+                if alias:
+                    self.name(alias, lk)
 
     def resolve(self, name: str) -> str:
         k = key(name)
@@ -153,33 +193,79 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
     return Entity(k, labels, tuple(sorted(names)), cls, wiki, rule)
 
 
+_TEXT_KINDS = ("text", "list", "footnote", "table")
+
+
+def _choose(candidates: tuple[str, ...], local: dict[str, int]) -> str:
+    """Of the things a shared name may denote, the one this article links first (local
+    holds each linked key's first position), else the first listed."""
+    if len(candidates) == 1:
+        return candidates[0]
+    linked = [c for c in candidates if c in local]
+    if linked:
+        return min(linked, key=lambda c: local[c])
+    return candidates[0]
+
+
 def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> tuple[str, list[Entity], list[Mention]]:
-    """The article's topic key, the entities it names (links, title, bold names) and where."""
+    """The article's topic key, the entities it names and every place it names them.
+
+    Links come first; then known names in running text (a second pass over every sentence with
+    the lexicon's automaton), which may not overlap a link.
+    """
     mentions: list[Mention] = []
     aliases: dict[str, set[tuple[str, str]]] = {}
     topic = lexicon.resolve(page_title_of(article))
     aliases.setdefault(topic, set())
+    taken: list[tuple[int, int]] = []
     for term, plain in article.bold:
         if article.lead and plain.start <= article.lead[-1].plain.end and not _NOT_A_NAME.search(term.strip()):
             # bold names in the lead are the topic's own names (**鐵木真**…**成吉思汗**)
             aliases[topic].add(labels_for(article, plain))
-            mentions.append(Mention(topic, term, article.source_span(plain), "title" if term.strip() == article.title else "bold"))
+            via = "title" if term.strip() == article.title else "bold"
+            mentions.append(Mention(topic, term, article.source_span(plain), via, plain))
+            taken.append((plain.start, plain.end))
+    local: dict[str, int] = {}
     for link in article.links:
         if link.kind != "wiki" or _NOT_A_THING.match(link.target) or not link.text.strip():
             continue
         k = lexicon.resolve(link.target)
+        local.setdefault(k, link.plain.start)
         names = aliases.setdefault(k, set())
         base = key(base_name(link.target))
-        shown = key(link.text)
-        if shown.startswith(base):
-            # pandoc runs the link text on past the name: [金朝攻擊黃龍府](…/金朝)
+        if key(link.text).startswith(base):
             plain = Span(link.plain.start, link.plain.start + len(base))
         else:
             plain = link.plain
-            if not _NOT_A_NAME.search(link.text) and len(link.text) <= len(base) + 4:
+            if link_alias(link.text, link.target):
                 names.add(labels_for(article, plain))
-        surface = article.text[plain.start:plain.end]
-        mentions.append(Mention(k, surface, article.source_span(plain), "link"))
+        mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "link", plain))
+        taken.append((link.plain.start, link.plain.end))
+    # Known names in running text, outside links.
+    taken.sort()
+    starts = [t[0] for t in taken]
+    matcher = lexicon.matcher()
+    for sentence in article.sentences:
+        if sentence.kind not in _TEXT_KINDS:
+            continue
+        hans = to_hans(sentence.text)
+        if len(hans) != len(sentence.text):
+            continue  # a phrase conversion changed the length: offsets would not hold
+        base_off = sentence.plain.start
+        for hit in matcher.find(hans):
+            ps, pe = base_off + hit.start, base_off + hit.end
+            i = bisect_right(starts, pe) - 1
+            if i >= 0 and taken[i][1] > ps:
+                continue  # overlaps a link or bold name
+            plain = Span(ps, pe)
+            surface = article.text[ps:pe]
+            span = article.source_span(plain)
+            via = "text" if hit.kind == "name" else ("commander" if hit.commander else "army")
+            for candidates in hit.candidates:
+                k = _choose(candidates, local)
+                mentions.append(Mention(k, surface, span, via, plain))
+                aliases.setdefault(k, set())
     entities = [_entity(k, lexicon, rules, names) for k, names in aliases.items()]
     entities.sort(key=lambda e: e.key)
+    mentions.sort(key=lambda m: (m.plain.start, m.plain.end))
     return topic, entities, mentions

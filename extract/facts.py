@@ -16,13 +16,16 @@ __all__ = ["Mention", "Entity", "Event", "ArticleFacts"]
 class Mention:
     """A place in the article where an entity is named.
 
-    ``via`` says how it was found: ``link``, ``title`` (the bold title term), ``bold`` or ``text``.
+    ``via`` says how it was found: ``link``, ``title`` (the bold title term), ``bold``, ``text``
+    (a known name in running text), ``army`` (an army, people or coalition standing for its
+    polity: 金兵) or ``commander`` (宋將 before a person's name).
     """
 
     key: str
     surface: str
     span: Span  # in the source file
     via: str
+    plain: Span = Span(0, 0)  # in `Article.text`
 
 
 @dataclass(frozen=True, slots=True)

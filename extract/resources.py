@@ -11,6 +11,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 from .entities import ClassRules
+from .mentions import PolityTable
 
 __all__ = ["Resources", "read_table", "default_resources"]
 
@@ -29,6 +30,7 @@ def read_table(text: str) -> list[list[str]]:
 class Resources:
     class_rules: ClassRules
     aliases: tuple[tuple[str, ...], ...]
+    polities: PolityTable
 
 
 def _table(name: str) -> list[list[str]]:
@@ -41,4 +43,5 @@ def default_resources() -> Resources:
     return Resources(
         class_rules=ClassRules.from_rows(_table("class_rules.tsv")),
         aliases=tuple(tuple(r) for r in _table("aliases.tsv")),
+        polities=PolityTable.from_rows(_table("polities.tsv"), _table("armies.tsv")),
     )

@@ -1,0 +1,100 @@
+"""Find names in running text: one Aho–Corasick automaton over every name the corpus knows.
+
+The automaton holds, in their Simplified (t2s) form:
+- every name of the lexicon (link targets, titles, bold names, curated aliases), and
+- army and people compounds of polities (金兵, 蒙軍, 夏人, 宋將 → the polity), and coalitions
+  (宋蒙聯軍 → both polities), generated from `ontology/polities.tsv` and `armies.tsv`.
+
+Matching is leftmost-longest and non-overlapping (`iter_long`), so 金朝 wins over 金 and
+上京臨潢府 over 上京. One pass per sentence, linear in its length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+
+from .script import key, to_hans
+
+__all__ = ["Hit", "NameMatcher", "PolityTable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A name found at ``[start, end)`` of the searched text.
+
+    kind: ``name`` (a thing's name), ``army`` (a polity through its army, people or
+    commanders), ``coalition`` (several polities). ``candidates`` holds, for each polity or thing
+    named, the keys it may be (more than one when a short name such as 宋 is shared).
+    ``commander`` is true when the compound ends in a commander word (宋將), so the person who
+    follows serves that polity.
+    """
+
+    start: int
+    end: int
+    kind: str
+    candidates: tuple[tuple[str, ...], ...]
+    commander: bool = False
+
+
+@dataclass(frozen=True)
+class PolityTable:
+    shorts: dict[str, tuple[str, ...]]  # t2s short name -> polity keys
+    army_suffixes: tuple[str, ...]
+    commander_suffixes: tuple[str, ...]
+    coalition_suffixes: tuple[str, ...]
+
+    @classmethod
+    def from_rows(cls, polity_rows: Iterable[list[str]], army_rows: Iterable[list[str]]) -> PolityTable:
+        shorts: dict[str, list[str]] = {}
+        for row in polity_rows:
+            polity = key(row[0])
+            for short in (row[1].split("|") if len(row) > 1 and row[1] else []):
+                keys = shorts.setdefault(to_hans(short.strip()), [])
+                if polity not in keys:
+                    keys.append(polity)
+        army, commander, coalition = [], [], []
+        for role, suffix, *_ in army_rows:
+            {"army": army, "commander": commander, "coalition": coalition}[role].append(to_hans(suffix))
+        return cls({k: tuple(v) for k, v in shorts.items()}, tuple(army), tuple(commander), tuple(coalition))
+
+
+class NameMatcher:
+    """Leftmost-longest name search over Simplified text."""
+
+    def __init__(self, names: dict[str, set[str]], polities: PolityTable | None = None):
+        auto = ahocorasick.Automaton()
+
+        def add(word: str, kind: str, candidates: tuple[tuple[str, ...], ...], commander: bool = False) -> None:
+            # the automaton reports only where a match ends, so the value carries its length
+            auto.add_word(word, (len(word), kind, candidates, commander))
+
+        if polities is not None:
+            commanders = set(polities.commander_suffixes)
+            for short, keys in polities.shorts.items():
+                for suffix in polities.army_suffixes + polities.commander_suffixes:
+                    add(short + suffix, "army", (keys,), suffix in commanders)
+                if len(short) >= 2:
+                    add(short, "army", (keys,))
+            singles = [s for s in polities.shorts if len(s) == 1]
+            for a in singles:
+                for b in singles:
+                    if a != b:
+                        for suffix in polities.coalition_suffixes:
+                            add(a + b + suffix, "coalition", (polities.shorts[a], polities.shorts[b]))
+        for name, keys in names.items():
+            if len(name) >= 2:  # a single character is too often part of another word
+                add(name, "name", (tuple(sorted(keys)),))
+        self._auto = auto
+        self._empty = len(auto) == 0
+        if not self._empty:
+            auto.make_automaton()
+
+    def find(self, hans: str) -> list[Hit]:
+        """Names in ``hans`` (text already in Simplified form), left to right."""
+        if self._empty:
+            return []
+        return [Hit(end + 1 - length, end + 1, kind, candidates, commander)
+                for end, (length, kind, candidates, commander) in self._auto.iter_long(hans)]
