@@ -24,7 +24,7 @@ __all__ = ["ClassRules", "Lexicon", "PageInfo", "extract_entities", "page_title_
 _DISAMBIGUATION = re.compile(r"\s*[(（][^()（）]{1,40}[)）]$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Link texts that run on past the name cannot be aliases of it.
-_NOT_A_NAME = re.compile(r"[的之是在於于與与和及，。、；：「」“”《》\s]")
+_NOT_A_NAME = re.compile(r"[的是在於于與与和及，。、；：「」“”《》\s]")
 # Links to pages that are not things in the world of the ontology (dates, calendar terms).
 _NOT_A_THING = re.compile(r"^(?:[^\u3400-\u9fff]*|\d{1,4}年(?:代)?|\d{1,2}月(?:\d{1,2}日)?|\d{1,2}世纪|\d{1,2}世紀|公元.*|干支.*|年號|年号|ISBN|[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥])$")
 
@@ -44,7 +44,12 @@ def link_alias(text: str, target: str) -> str | None:
     shown = key(text)
     if not shown or shown.startswith(base) or _NOT_A_NAME.search(text) or len(shown) > len(base) + 4:
         return None
+    if any(ch in _ACTION and ch not in base for ch in shown):
+        return None  # [進攻西夏](…/蒙古滅西夏之戰) describes an action, it does not name
     return text.strip()
+
+
+_ACTION = frozenset("攻伐灭败降征侵围占夺杀死战击破克陷取援救逃")
 
 
 def page_title_of(article: Article) -> str:
@@ -81,8 +86,9 @@ class ClassRules:
             out.append((evidence, re.compile(pattern), klass, f"{evidence}:{pattern}"))
         return cls(tuple(out))
 
-    def classify(self, name: str, page: PageInfo | None) -> tuple[str | None, str | None]:
-        """The class of a thing named ``name`` and the rule that decided it, or (None, None)."""
+    def classify(self, name: str, page: PageInfo | None, other_names: Iterable[str] = ()) -> tuple[str | None, str | None]:
+        """The class of a thing named ``name`` (also known as ``other_names``) and the rule that
+        decided it, or (None, None)."""
         if page is not None:
             for evidence, pattern, klass, label in self.rules:
                 if evidence == "category" and any(pattern.search(c) for c in page.categories):
@@ -90,7 +96,7 @@ class ClassRules:
             for evidence, pattern, klass, label in self.rules:
                 if evidence == "lead" and pattern.search(page.lead):
                     return klass, label
-        forms = {name, to_hans(name), base_name(name)}
+        forms = {name, to_hans(name), base_name(name), *other_names}
         for evidence, pattern, klass, label in self.rules:
             if evidence == "name" and any(pattern.search(f) for f in forms):
                 return klass, label
@@ -107,6 +113,8 @@ class Lexicon:
     names: dict[str, set[str]] = field(default_factory=dict)  # t2s name -> keys it may denote
     polities: PolityTable | None = None
     _matcher: NameMatcher | None = field(default=None, repr=False)
+    _names_of: dict[str, tuple[str, ...]] | None = field(default=None, repr=False)
+    _classes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_articles(cls, articles: Iterable[Article], alias_rows: Iterable[list[str]] = (),
@@ -124,14 +132,36 @@ class Lexicon:
             lex.add_article(article)
         return lex
 
+    def names_of(self, k: str) -> tuple[str, ...]:
+        """Every name (t2s) recorded for the thing ``k``."""
+        if self._names_of is None:
+            rev: dict[str, list[str]] = {}
+            for name, keys in self.names.items():
+                for kk in keys:
+                    rev.setdefault(kk, []).append(name)
+            self._names_of = {kk: tuple(sorted(v)) for kk, v in rev.items()}
+        return self._names_of.get(k, ())
+
+    def classify(self, k: str, rules: ClassRules) -> tuple[str | None, str | None]:
+        """The class of the thing ``k`` from all the evidence the corpus has (cached)."""
+        if k not in self._classes:
+            self._classes[k] = rules.classify(self.display(k), self.pages.get(k), self.names_of(k))
+        return self._classes[k]
+
     def name(self, name: str, k: str) -> None:
         """Record that ``name`` (any script) may denote the thing ``k``."""
         self.names.setdefault(key(base_name(name)), set()).add(self.canonical.get(k, k))
 
-    def matcher(self) -> NameMatcher:
-        """The automaton over every known name (built on first use, after the first pass)."""
+    def matcher(self, rules: ClassRules) -> NameMatcher:
+        """The automaton over the names of every typed thing (built on first use, after the
+        first pass). Untyped pages (自縊, 正月) are linked words, not names to look for."""
         if self._matcher is None:
-            self._matcher = NameMatcher(self.names, self.polities)
+            typed: dict[str, set[str]] = {}
+            for name, keys in self.names.items():
+                kept = {k for k in keys if self.classify(k, rules)[0] is not None}
+                if kept:
+                    typed[name] = kept
+            self._matcher = NameMatcher(typed, self.polities)
         return self._matcher
 
     def spell(self, k: str, written: str) -> None:
@@ -188,9 +218,51 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
         for n in page.names:
             names.add((to_hant(base_name(n)), to_hans(base_name(n))))
     names.discard(labels)
-    cls, rule = rules.classify(display, page)
+    cls, rule = lexicon.classify(k, rules)
     wiki = page.title if page is not None else display
-    return Entity(k, labels, tuple(sorted(names)), cls, wiki, rule)
+    ruler_of = affiliation = None
+    if cls in ("Ruler", "Person"):
+        polity = _polity_named(page, [display, *(n for n in (page.names if page else ()))], lexicon)
+        if cls == "Ruler":
+            ruler_of = polity
+        else:
+            affiliation = polity
+    return Entity(k, labels, tuple(sorted(names)), cls, wiki, rule, ruler_of, affiliation)
+
+
+def _polity_named(page: PageInfo | None, names: list[str], lexicon: Lexicon) -> str | None:
+    """The polity a person belongs to: named by his article's categories (南宋皇帝, 金朝軍事人物),
+    else by the start of his name (金哀宗 → 金朝)."""
+    table = lexicon.polities
+    if table is None:
+        return None
+    full: dict[str, tuple[str, ...]] = {}
+    for short, keys in table.shorts.items():
+        full.setdefault(short, keys)
+    for keys in table.shorts.values():
+        for k in keys:
+            full[k] = (k,)
+    by_length = sorted(full, key=len, reverse=True)
+    if page is not None:
+        for category in page.categories:
+            c = to_hans(category)
+            for name in by_length:
+                if len(name) >= 2 and c.startswith(name):
+                    return full[name][0]
+    for n in names:
+        h = to_hans(n)
+        for name in by_length:
+            if h.startswith(name) and len(h) > len(name) and rules_temple(h[len(name):]):
+                return full[name][0]
+    return None
+
+
+_TEMPLE = re.compile(r"^[太高世中仁英神哲徽钦宁理度端恭光孝睿圣道兴穆景章宣卫哀末昭惠崇献宪襄桓毅顺定熙真少废天][宗祖帝]$|^(天祚帝|末帝|少帝|废帝|恭帝|主)$")
+
+
+def rules_temple(rest: str) -> bool:
+    """Is ``rest`` a temple or posthumous name (the 哀宗 of 金哀宗)?"""
+    return bool(_TEMPLE.match(rest))
 
 
 _TEXT_KINDS = ("text", "list", "footnote", "table")
@@ -235,16 +307,20 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
         base = key(base_name(link.target))
         if key(link.text).startswith(base):
             plain = Span(link.plain.start, link.plain.start + len(base))
-        else:
+        elif link_alias(link.text, link.target):
             plain = link.plain
-            if link_alias(link.text, link.target):
-                names.add(labels_for(article, plain))
+            names.add(labels_for(article, plain))
+        else:
+            # The shown words are a phrase, not the name ([進攻西夏](…/蒙古滅西夏之戰)): the
+            # thing is mentioned, but the words stay open to the name matcher.
+            mentions.append(Mention(k, link.text, link.span, "phrase", link.plain))
+            continue
         mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "link", plain))
-        taken.append((link.plain.start, link.plain.end))
+        taken.append((plain.start, plain.end))
     # Known names in running text, outside links.
     taken.sort()
     starts = [t[0] for t in taken]
-    matcher = lexicon.matcher()
+    matcher = lexicon.matcher(rules)
     for sentence in article.sentences:
         if sentence.kind not in _TEXT_KINDS:
             continue

@@ -71,22 +71,28 @@ class NameMatcher:
             # the automaton reports only where a match ends, so the value carries its length
             auto.add_word(word, (len(word), kind, candidates, commander))
 
+        for name, keys in names.items():
+            if len(name) >= 2:  # a single character is too often part of another word
+                add(name, "name", (tuple(sorted(keys)),))
+        # Polity compounds come last and so win over a page of the same name: 蒙古 in running
+        # text is the Mongol polity, whatever else a page called 蒙古 is about.
         if polities is not None:
             commanders = set(polities.commander_suffixes)
+            own = {k for keys in polities.shorts.values() for k in keys}  # 宋朝 is itself, not 宋+朝
             for short, keys in polities.shorts.items():
                 for suffix in polities.army_suffixes + polities.commander_suffixes:
-                    add(short + suffix, "army", (keys,), suffix in commanders)
+                    if short + suffix not in own:
+                        add(short + suffix, "army", (keys,), suffix in commanders)
                 if len(short) >= 2:
                     add(short, "army", (keys,))
+            for k in own:
+                add(k, "army", ((k,),))
             singles = [s for s in polities.shorts if len(s) == 1]
             for a in singles:
                 for b in singles:
                     if a != b:
                         for suffix in polities.coalition_suffixes:
                             add(a + b + suffix, "coalition", (polities.shorts[a], polities.shorts[b]))
-        for name, keys in names.items():
-            if len(name) >= 2:  # a single character is too often part of another word
-                add(name, "name", (tuple(sorted(keys)),))
         self._auto = auto
         self._empty = len(auto) == 0
         if not self._empty:

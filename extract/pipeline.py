@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from .article import Article, parse_article
 from .entities import Lexicon, extract_entities, page_title_of
+from .events import extract_events
 from .facts import ArticleFacts
 from .resources import Resources, default_resources
 
@@ -26,6 +27,8 @@ def extract_article(article: Article, lexicon: Lexicon, resources: Resources | N
     """Second pass: the entities, mentions and events of one article."""
     resources = resources or default_resources()
     topic, entities, mentions = extract_entities(article, lexicon, resources.class_rules)
+    events = extract_events(article, mentions, entities, topic, resources.triggers, resources.eras,
+                            resources.polities)
     return ArticleFacts(
         source_id=article.source_id,
         title=article.title,
@@ -33,7 +36,7 @@ def extract_article(article: Article, lexicon: Lexicon, resources: Resources | N
         categories=article.categories,
         entities=tuple(entities),
         mentions=tuple(mentions),
-        events=(),
+        events=tuple(dict.fromkeys(events)),
         wiki_title=page_title_of(article),
     )
 

@@ -11,6 +11,8 @@ from functools import lru_cache
 from importlib.resources import files
 
 from .entities import ClassRules
+from .dates import EraTable, load_eras
+from .events import TriggerTable
 from .mentions import PolityTable
 
 __all__ = ["Resources", "read_table", "default_resources"]
@@ -31,6 +33,8 @@ class Resources:
     class_rules: ClassRules
     aliases: tuple[tuple[str, ...], ...]
     polities: PolityTable
+    triggers: TriggerTable
+    eras: EraTable
 
 
 def _table(name: str) -> list[list[str]]:
@@ -44,4 +48,6 @@ def default_resources() -> Resources:
         class_rules=ClassRules.from_rows(_table("class_rules.tsv")),
         aliases=tuple(tuple(r) for r in _table("aliases.tsv")),
         polities=PolityTable.from_rows(_table("polities.tsv"), _table("armies.tsv")),
+        triggers=TriggerTable(_table("triggers.tsv")),
+        eras=load_eras(_table("eras.tsv")),
     )

@@ -1,0 +1,596 @@
+"""Events: who did what to whom, when, with the sentence that says so.
+
+A rule-based extractor in the manner of trigger/frame systems: each trigger verb of
+`ontology/triggers.tsv` has a frame that says where its arguments stand around it (agent
+before, target after; the passive 被/為…所 reverses that; 敗於 names the victim first…). The
+arguments are the entity mentions found by `entities` (links, known names, armies standing for
+polities). The subject of a clause that names none continues from the clause before, as Chinese
+prose leaves it implied; a polity's end (西夏滅亡) takes the last military agent as its agent.
+
+Filters keep non-facts out: quoted speech, negations (宋朝不許), intentions (欲, 準備, 意圖),
+words that merely contain a trigger (天下, 逃亡), and arguments of the wrong class.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .article import Article, Span
+from .dates import DateContext, EraTable, find_dates
+from .facts import Entity, Event, Mention
+from .mentions import PolityTable
+from .script import to_hans
+
+__all__ = ["TriggerTable", "EntityInfo", "extract_events"]
+
+AGENTIVE = frozenset({"Polity", "Dynasty", "Person", "Ruler"})
+POLITY = frozenset({"Polity", "Dynasty"})
+PERSON = frozenset({"Person", "Ruler"})
+PLACE = frozenset({"Place", "City"})
+SUPER = {"Dynasty": "Polity", "Ruler": "Person", "City": "Place", "War": "Event", "Battle": "Event",
+         "Alliance": "Event", "Treaty": "Event"}
+MILITARY = frozenset({"Capture", "Attack", "Victory", "Conquest"})
+
+_CLAUSE = re.compile(r"[，,；;：:。！？!?（）()]")
+_QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
+# Words before a trigger, inside its clause, that make it no fact.
+_INTENT = re.compile(r"欲|想|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
+_LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
+_AGREE = re.compile(r"同意|答应|答應|允许|允許|许诺|許諾")
+_PURPOSE = re.compile(r"^[^，。]{0,6}?的?(?:策略|计划|計劃|目的|战略|戰略|政策|意图|意圖|口号|口號|主张|主張|方针|方針|野心|企图)")
+_NEGATION = ("不", "未", "没", "無", "无", "非", "莫", "勿", "未能", "不能", "无法", "無法", "不敢", "不得")
+_PREPOSITIONS = frozenset("与與和同向对對在于於从從至到自及跟替给給把将將被为為")
+_COORDINATION = re.compile(r"^(?:、|及|和|与|與|并|並|以及|跟|,|，)$")
+_CONTINUES_YEAR = re.compile(r"^[^，。]{0,8}?(?:又|遂|再|复|復|继续|繼續|亦|乃|旋即)")
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    kind: str
+    word: str
+    frame: str
+    targets: frozenset[str]  # allowed target classes; "*" admits untyped
+
+
+class TriggerTable:
+    """The rows of `triggers.tsv` compiled into one longest-first alternation."""
+
+    def __init__(self, rows: Iterable[list[str]]):
+        self.by_word: dict[str, Trigger] = {}
+        self.not_in: list[str] = []
+        for n, row in enumerate(rows, 1):
+            if len(row) < 4:
+                raise ValueError(f"trigger row {n}: needs kind, triggers, frame, targets")
+            kind, words, frame, targets = row[:4]
+            allowed = frozenset(t.strip() for t in targets.split("|") if t.strip())
+            for word in words.split("|"):
+                word = to_hans(word.strip())
+                if word and word not in self.by_word:
+                    self.by_word[word] = Trigger(kind, word, frame, allowed)
+            if len(row) > 4 and row[4]:
+                self.not_in.extend(to_hans(w.strip()) for w in row[4].split("|") if w.strip())
+        words = sorted(self.by_word, key=len, reverse=True)
+        self.pattern = re.compile("|".join(map(re.escape, words))) if words else re.compile(r"(?!)")
+        blockers = sorted(set(self.not_in), key=len, reverse=True)
+        self.blockers = re.compile("|".join(map(re.escape, blockers))) if blockers else re.compile(r"(?!)")
+
+    def find(self, hans: str) -> list[tuple[int, int, Trigger]]:
+        blocked = [m.span() for m in self.blockers.finditer(hans)]
+        out = []
+        for m in self.pattern.finditer(hans):
+            s, e = m.span()
+            if any(bs <= s and e <= be and (bs, be) != (s, e) for bs, be in blocked):
+                continue  # inside a longer word that is not this trigger (天下, 逃亡)
+            out.append((s, e, self.by_word[m.group()]))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EntityInfo:
+    cls: str | None
+    ruler_of: str | None
+    affiliation: str | None
+
+
+@dataclass(slots=True)
+class _M:
+    """A mention inside one sentence (offsets relative to the sentence)."""
+
+    start: int
+    end: int
+    key: str
+    cls: str | None
+    via: str
+    serves: str | None = None  # polity of a 宋將-style commander prefix
+
+
+def _is(cls: str | None, allowed: frozenset[str]) -> bool:
+    while cls is not None:
+        if cls in allowed:
+            return True
+        cls = SUPER.get(cls)
+    return False
+
+
+def _quoted(text: str) -> list[tuple[int, int]]:
+    spans = []
+    i = 0
+    while i < len(text):
+        close = _QUOTES.get(text[i])
+        if close and text[i] != "《":
+            j = text.find(close, i + 1)
+            if j < 0:
+                j = len(text)
+            spans.append((i, j + 1))
+            i = j + 1
+        else:
+            i += 1
+    return spans
+
+
+class _ArticleState:
+    def __init__(self, topic: str | None, info: dict[str, EntityInfo], polities: PolityTable | None = None,
+                 linked: dict[str, int] | None = None):
+        self.topic = topic
+        self.info = info
+        self.polities = polities
+        self.linked = linked or {}
+        self.triggers: TriggerTable | None = None
+        self.subject: str | None = None
+        self.military_agents: tuple[str, ...] = ()
+        self.reset()
+
+    def short_polity(self, ch: str) -> str | None:
+        """The polity a one-character short name (金, 宋) means in this article."""
+        if self.polities is None:
+            return None
+        keys = self.polities.shorts.get(ch)
+        if not keys:
+            return None
+        linked = [k for k in keys if k in self.linked]
+        return min(linked, key=lambda k: self.linked[k]) if linked else keys[0]
+
+    def prefer(self, polity: str) -> str:
+        """Of polities that share a short name (宋朝, 北宋, 南宋), the one this article means."""
+        if self.polities is None:
+            return polity
+        for keys in self.polities.shorts.values():
+            if len(keys) > 1 and polity in keys:
+                linked = [k for k in keys if k in self.linked]
+                return min(linked, key=lambda k: self.linked[k]) if linked else polity
+        return polity
+
+    def reset(self) -> None:
+        t = self.info.get(self.topic) if self.topic else None
+        self.subject = self.topic if t and _is(t.cls, AGENTIVE) else None
+
+
+def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequence[Entity], topic: str | None,
+                   triggers: TriggerTable, eras: EraTable | None = None,
+                   polities: PolityTable | None = None) -> list[Event]:
+    """Every event the article states, in text order, each with its evidence sentence."""
+    info = {e.key: EntityInfo(e.cls, e.ruler_of, e.affiliation) for e in entities}
+    linked: dict[str, int] = {}
+    for m in mentions:
+        if m.via == "link":
+            linked.setdefault(m.key, m.plain.start)
+    state = _ArticleState(topic, info, polities, linked)
+    state.triggers = triggers
+    events: list[Event] = []
+    section = None
+    dates = DateContext()
+    by_start = sorted(mentions, key=lambda m: m.plain.start)
+    mi = 0
+    for sentence in article.sentences:
+        if sentence.kind not in ("text", "list", "footnote"):
+            continue
+        if sentence.section != section:
+            section = sentence.section
+            dates = DateContext()
+            state.reset()
+        s0, s1 = sentence.plain.start, sentence.plain.end
+        while mi < len(by_start) and by_start[mi].plain.start < s0:
+            mi += 1
+        local: list[_M] = []
+        j = mi
+        while j < len(by_start) and by_start[j].plain.start < s1:
+            m = by_start[j]
+            if m.plain.end <= s1:
+                i = info.get(m.key)
+                local.append(_M(m.plain.start - s0, m.plain.end - s0, m.key, i.cls if i else None, m.via))
+            j += 1
+        _link_commanders(local)
+        hans = to_hans(sentence.text)
+        if len(hans) != len(sentence.text):
+            hans = sentence.text
+        events.extend(_sentence_events(article, sentence.text, hans, sentence.span, local, triggers, state,
+                                       dates, eras))
+    return events
+
+
+def _link_commanders(local: list[_M]) -> None:
+    """宋將孟珙: the person right after a commander compound serves its polity."""
+    for a, b in zip(local, local[1:]):
+        if a.via == "commander" and b.start - a.end <= 1 and b.via != "commander":
+            b.serves = a.key
+
+
+# What may stand before a clause's subject: dates and connectives, nothing that governs it.
+_HEAD_LEAD = re.compile(r"^(?:\s|[0-9一二三四五六七八九十百千〇零元正腊臘闰閏年月日初旬底间間]|然而|后来|後來|同时|同時|"
+                        r"其后|其後|此后|此後|随后|隨後|于是|於是|最终|最終|不久|当时|當時|后|後|又|亦|再|遂|乃|但|而|"
+                        r"则|則|且|并|並|一方面|另一方面|次年|翌年|明年|同年|是年|当年|當年|之后|之後)*$")
+_SUBORDINATE = re.compile(r"^(?:在|当|當|自|于|於|及|待|等到|直到)")
+
+
+def _clause_head(hans: str, cs: int, ce: int, local: list[_M]) -> _M | None:
+    """The mention a clause opens with (its subject), if it opens with an agentive one;
+    a date or a connective (然而, 後來, 同時) may come first."""
+    for m in local:
+        if m.start < cs:
+            continue
+        if m.start >= ce or m.start - cs > 6:
+            return None
+        if _is(m.cls, AGENTIVE) and _HEAD_LEAD.match(hans[cs:m.start]):
+            return m
+        return None
+    return None
+
+
+def _sentence_events(article: Article, text: str, hans: str, span: Span, local: list[_M], triggers: TriggerTable,
+                     state: _ArticleState, dates: DateContext, eras: EraTable | None) -> list[Event]:
+    quoted = _quoted(hans)
+    # dates in this sentence, resolved in order
+    resolved: list[tuple[int, object]] = []
+    for dm in find_dates(text, eras=eras):
+        r = dates.resolve(dm)
+        dates.observe(dm)
+        resolved.append((dm.start, r))
+    carried = dates_current(dates) if (not resolved and _CONTINUES_YEAR.search(hans)) else None
+    local = [m for m in local if m.via != "phrase" and not any(qs <= m.start < qe for qs, qe in quoted)]
+    bounds = sorted({0, len(hans), *(m.end() for m in _CLAUSE.finditer(hans))})
+    clauses = list(zip(bounds, bounds[1:]))
+    heads = [_clause_head(hans, cs, ce, local) for cs, ce in clauses]
+    found = triggers.find(hans)
+    local = _with_short_polities(hans, found, local, state)
+    out: list[Event] = []
+    intent_open = False
+    for ci, (cs, ce) in enumerate(clauses):
+        head = heads[ci]
+        if head is not None or "被" in hans[cs:ce]:
+            intent_open = False  # a new subject: the intention of the clause before is over
+        if head is not None:
+            state.subject = _polity_of(head, state) if head.via in ("army", "commander") else head.key
+        elif _SUBORDINATE.match(hans[cs:ce]) and ci + 1 < len(clauses) and heads[ci + 1] is not None:
+            # 在擊敗金軍後，成吉思汗…: the subject of a leading subordinate clause comes after it
+            nxt = heads[ci + 1]
+            state.subject = _polity_of(nxt, state) if nxt.via in ("army", "commander") else nxt.key
+        for ts, te, trig in found:
+            if not (cs <= ts < ce):
+                continue
+            if any(qs <= ts < qe for qs, qe in quoted):
+                continue
+            if any(m.start <= ts < m.end or m.start < te <= m.end for m in local):
+                continue  # part of a name: 金滅遼之戰, 聯金滅遼
+            before = hans[cs:ts]
+            if _negated(before) or _INTENT.search(before) or intent_open:
+                continue
+            if trig.kind != "Alliance" and _AGREE.search(before):
+                continue  # 同意聯合蒙古滅金: the alliance is a fact, the conquest a plan
+            if trig.kind != "Alliance" and _PURPOSE.search(hans[te:ce]):
+                continue  # 滅金的策略: a strategy, not a deed
+            date = None
+            for pos, r in resolved:
+                if pos <= ts and r is not None:
+                    date = r
+            if date is None and not resolved:
+                date = carried
+            if _LATER.search(hans[cs:ts]) and not any(cs <= pos < ts for pos, _ in resolved):
+                date = None  # 為之後南侵北宋: later than the date before, by how much the text does not say
+            for role_set in _frame(trig, hans, cs, ts, te, ce, local, state):
+                out.append(_event(trig, role_set, date, text, span))
+        if _INTENT.search(hans[cs:ce]):
+            intent_open = True  # 蒙軍欲借道宋境，繞道攻金: the plan runs on into the next clause
+        bei = hans.find("被", cs, ce)
+        if bei >= 0:
+            # 被宋將孟珙截擊，攻下金鄧州: who acted on the subject acts in the clauses that follow
+            actors = [m for m in local if bei < m.start < ce and _is(m.cls, AGENTIVE)]
+            if actors:
+                state.subject = _polity_of(actors[0], state)
+    return out
+
+
+_ADVERBS = "遂乃亦终終也就即又再已"
+
+
+def _with_short_polities(hans: str, found, local: list[_M], state: _ArticleState) -> list[_M]:
+    """金 alone is a mention where it touches a verb: 伐金, 滅金, 金遂滅亡 (a one-character name
+    is no mention elsewhere: 金 is also gold)."""
+    extra: list[_M] = []
+    occupied = [(m.start, m.end) for m in local]
+
+    def free(i: int) -> bool:
+        return 0 <= i < len(hans) and not any(a <= i < b for a, b in occupied)
+
+    for ts, te, trig in found:
+        spots = [te]
+        j = ts - 1
+        while j >= 0 and hans[j] in _ADVERBS:
+            j -= 1
+        spots.append(j)
+        for i in spots:
+            if free(i):
+                key = state.short_polity(hans[i])
+                if key:
+                    extra.append(_M(i, i + 1, key, state.info.get(key, EntityInfo("Polity", None, None)).cls or "Polity", "army"))
+                    occupied.append((i, i + 1))
+    if not extra:
+        return local
+    return sorted(local + extra, key=lambda m: (m.start, m.end))
+
+
+def dates_current(dates: DateContext):
+    current = dates.current
+    return current() if callable(current) else current
+
+
+def _negated(before: str) -> bool:
+    tail = before[-3:]
+    return any(tail.endswith(n) for n in _NEGATION)
+
+
+def _after_preposition(hans: str, m: _M) -> bool:
+    """Is the mention governed by a preposition (與X, 向X, 被X), or by 聯合, so no subject?"""
+    if m.start >= 2 and hans[m.start - 2:m.start] in _CO_VERBS:
+        return True
+    if m.start == 0 or hans[m.start - 1] not in _PREPOSITIONS:
+        return False
+    return hans[max(0, m.start - 2):m.start] not in _NOT_PREPOSITIONS
+
+
+# 于 ends 始于/终于 (verbs), it governs nothing there; 联合X makes X a partner, not the subject.
+_NOT_PREPOSITIONS = frozenset({"始于", "终于", "由于", "属于", "至于", "位于", "起于", "出于", "在于", "等于", "善于"})
+_CO_VERBS = frozenset({"联合", "协同", "会同", "连同", "率领", "派遣", "命令"})
+
+
+def _polity_of(m: _M, state: _ArticleState) -> str:
+    """The polity a mention acts for in a military event: a commander's or ruler's polity."""
+    if m.serves:
+        return m.serves
+    i = state.info.get(m.key)
+    if i is not None and _is(i.cls, PERSON):
+        polity = i.ruler_of or i.affiliation
+        return state.prefer(polity) if polity else m.key
+    return m.key
+
+
+def _agent_before(hans: str, cs: int, ts: int, local: list[_M], state: _ArticleState, *, person_only: bool = False) -> list[_M]:
+    """The agent of a verb at ``ts``: the last agentive mention(s) of its clause before it
+    (a coalition gives two at one place) that no preposition governs."""
+    found: list[_M] = []
+    for m in local:
+        if cs <= m.start and m.end <= ts and _is(m.cls, PERSON if person_only else AGENTIVE) \
+                and not _after_preposition(hans, m):
+            if found and found[-1].start != m.start:
+                found = []
+            found.append(m)
+    return found
+
+
+def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozenset[str], *, gap: int = 4) -> list[_M]:
+    """The object of a verb ending at ``te``: the first mention after it (within ``gap``
+    characters), then the mentions coordinated with it (、及和與). A possessor (遼朝的黃龍府)
+    or a polity prefixed to a place (北宋麟州) gives way to the place."""
+    after = [m for m in local if te <= m.start and m.end <= ce]
+    if not after or after[0].start - te > gap:
+        return []
+    chain = [after[0]]
+    for m in after[1:]:
+        between = hans[chain[-1].end:m.start]
+        if m.start == chain[-1].start:  # a coalition: same span, another polity
+            chain.append(m)
+        elif _OF_POLITY.match(between) and _is(chain[-1].cls, POLITY) and not _is(m.cls, POLITY):
+            chain[-1] = m
+        elif between == "" and _is(chain[-1].cls, PLACE) and _is(m.cls, PLACE):
+            chain.append(m)
+        elif _COORDINATION.match(between):
+            chain.append(m)
+        else:
+            break
+    return [m for m in chain if _allowed(m.cls, allowed) and not _RELATIVE.match(hans, m.end)]
+
+
+# 遼朝的黃龍府, 宋朝首都汴京, 北宋麟州: a polity before a place only says whose place it is
+_OF_POLITY = re.compile(r"^(?:的|之|)(?:首都|都城|国都|國都|京城|京师|京師|境内|境內|边地|邊地|重镇|重鎮|城池|)$")
+# 長江以北 is a region beside the river, not the river
+_RELATIVE = re.compile(r"以[北南东西東]|[北南东西東]部|沿岸|一带|一帶|附近|周边|周邊")
+
+
+def _allowed(cls: str | None, allowed: frozenset[str]) -> bool:
+    """May a mention of class ``cls`` fill a slot that admits ``allowed`` ("*": untyped too)?"""
+    if cls is None:
+        return "*" in allowed
+    return _is(cls, allowed)
+
+
+def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: list[_M],
+           state: _ArticleState) -> list[tuple[tuple[str, str], ...]]:
+    kind, frame = trig.kind, trig.frame
+    before = hans[cs:ts]
+    passive = "被" in before or ("所" in before[-2:] and ("为" in before or "為" in before))
+    military = kind in MILITARY
+
+    def agents_of(ms: list[_M]) -> list[str]:
+        keys = [(_polity_of(m, state) if military or m.via in ("army", "commander") else m.key) for m in ms]
+        return list(dict.fromkeys(keys))
+
+    def subject_agents() -> list[str]:
+        if not state.subject:
+            return []
+        return [_polity_of(_M(0, 0, state.subject, None, "subject"), state) if military else state.subject]
+
+    results: list[tuple[tuple[str, str], ...]] = []
+    if frame == "transitive":
+        allowed = trig.targets
+        if kind == "Capture":
+            allowed = frozenset({"Place", "City", "*"})
+        if passive:
+            bei = max(before.rfind("被"), before.rfind("为"), before.rfind("為"))
+            agent_ms = [m for m in local if cs + bei < m.start and m.end <= ts and _is(m.cls, AGENTIVE)]
+            target_ms = [m for m in local if cs <= m.start and m.end <= cs + bei and _allowed(m.cls, allowed)]
+            agents = agents_of(agent_ms)
+            targets = [m.key for m in target_ms[-1:]] or ([state.subject] if state.subject and kind != "Capture" else [])
+        else:
+            agents = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
+            targets = [m.key for m in _targets_after(hans, te, ce, local, allowed)]
+        targets = [t for t in targets if _target_ok(kind, t, state)]
+        for a in agents:
+            for t in targets:
+                if a != t:
+                    results.append((("agent", a), ("target", t)))
+        if agents and kind in MILITARY:
+            state.military_agents = tuple(agents)
+            state.subject = agents[0]
+    elif frame == "ended":
+        target_ms = [m for m in local if cs <= m.start and m.end <= ts and _is(m.cls, POLITY)]
+        if not target_ms:
+            return []
+        target = target_ms[-1].key
+        for a in state.military_agents:
+            if a != target:
+                results.append((("agent", a), ("target", target)))
+    elif frame == "victim":
+        victims = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
+        victors = agents_of([m for m in _targets_after(hans, te, ce, local, frozenset(AGENTIVE)) if _is(m.cls, AGENTIVE)])
+        for a in victors:
+            for t in victims:
+                if a != t:
+                    results.append((("agent", a), ("target", t)))
+    elif frame == "alliance":
+        parties_ms = [m for m in local if cs <= m.start and m.end <= ts and _is(m.cls, AGENTIVE)]
+        stop = min([t for t in _trigger_starts(hans, te, ce, state) if t >= te] + [ce])
+        parties_ms += [m for m in local if te <= m.start and m.end <= stop and _is(m.cls, AGENTIVE)][:2]
+        parties = [(_polity_of(m, state)) for m in parties_ms]
+        if state.subject and not any(not _after_preposition(hans, m) for m in parties_ms if m.end <= ts):
+            parties.insert(0, _polity_of(_M(0, 0, state.subject, None, "subject"), state))
+        parties = sorted(set(parties))
+        if len(parties) >= 2:
+            results.append(tuple(("party", p) for p in parties))
+    elif frame == "cession":
+        agents = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
+        later = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)]
+        recipients = [_polity_of(m, state) for m in later[:1]]
+        for a in agents:
+            a = _ruler_polity(a, state)
+            for r in recipients:
+                if a != r:
+                    results.append((("agent", a), ("recipient", r)))
+    elif frame == "surrender":
+        clause_ms = [m for m in local if cs <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)]
+        governed = [m for m in clause_ms if _after_preposition(hans, m) and hans[m.start - 1] in "向于於"]
+        after = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)][:1]
+        target_ms = governed or after
+        agent_ms = [m for m in clause_ms if m.end <= ts and m not in target_ms and not _after_preposition(hans, m)]
+        agents = [_ruler_polity(_polity_of(m, state) if m.via in ("army", "commander") else m.key, state)
+                  for m in agent_ms[-1:]]
+        if not agents and state.subject:
+            agents = [_ruler_polity(state.subject, state)]
+        targets = [_polity_of(m, state) for m in target_ms[:1]]
+        for a in agents:
+            for t in targets:
+                if a and a != t:
+                    results.append((("agent", a), ("target", t)))
+    elif frame == "accession":
+        persons = _agent_before(hans, cs, ts, local, state, person_only=True)
+        if not persons and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
+            persons = [_M(0, 0, state.subject, "Person", "subject")]
+        shiwei = hans.find("是为", te)
+        if shiwei >= 0:
+            # 趙構在南京應天府稱帝，是為宋高宗: the new ruler is named after 是為
+            named = [m for m in local if shiwei + 2 <= m.start <= shiwei + 3 and _is(m.cls, PERSON)]
+            persons = named or persons
+        for p in persons[-1:]:
+            polity = _polity_for_person(p.key, local, state)
+            if polity:
+                results.append((("agent", p.key), ("target", polity)))
+                old = state.info.get(p.key, EntityInfo("Ruler", None, None))
+                state.info[p.key] = EntityInfo(old.cls, polity, old.affiliation)  # he rules it from now on
+    elif frame == "death":
+        persons = _agent_before(hans, cs, ts, local, state, person_only=True)
+        if not persons and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
+            persons = [_M(0, 0, state.subject, "Person", "subject")]
+        for p in persons[-1:]:
+            results.append((("agent", p.key),))
+    elif frame == "founding":
+        agents = [m.key for m in _agent_before(hans, cs, ts, local, state)[-1:]] or subject_agents()
+        polities = [m.key for m in local if te <= m.start and m.end <= ce and _is(m.cls, POLITY)]
+        for a in agents:
+            for t in polities[-1:]:
+                if a != t:
+                    results.append((("agent", a), ("target", t)))
+    return results
+
+
+def _trigger_starts(hans: str, te: int, ce: int, state: _ArticleState) -> list[int]:
+    return [te + s for s, _, trig in state.triggers.find(hans[te:ce]) if trig.kind != "Alliance"]
+
+
+def _target_ok(kind: str, key: str, state: _ArticleState) -> bool:
+    cls = state.info.get(key, EntityInfo(None, None, None)).cls
+    if kind == "Capture":
+        return cls is None or _is(cls, PLACE)
+    if kind == "Conquest":
+        return _is(cls, POLITY)
+    if kind == "Attack":
+        return cls is None or _is(cls, POLITY | PLACE)
+    if kind == "Victory":
+        return cls is None or _is(cls, AGENTIVE)
+    return True
+
+
+def _ruler_polity(key: str | None, state: _ArticleState) -> str | None:
+    """A ruler's surrender or cession names his polity."""
+    if key is None:
+        return None
+    i = state.info.get(key)
+    if i is not None and i.cls == "Ruler" and i.ruler_of:
+        return i.ruler_of
+    return key
+
+
+def _polity_for_person(person: str, local: list[_M], state: _ArticleState) -> str | None:
+    i = state.info.get(person)
+    if i is not None and (i.ruler_of or i.affiliation):
+        return i.ruler_of or i.affiliation
+    polities = [m.key for m in local if _is(m.cls, POLITY)]
+    if polities:
+        return polities[0]
+    t = state.info.get(state.topic) if state.topic else None
+    if t is not None and _is(t.cls, POLITY):
+        return state.topic
+    return None
+
+
+def _gregorian_day(date) -> str | None:
+    """xsd:date only for a full Gregorian date (1227年8月25日); lunar days stay lunar."""
+    if date is None or getattr(date, "lunar", False) or getattr(date, "precision", None) != "day":
+        return None
+    iso = getattr(date, "iso_date", None)
+    return iso if iso and iso.count("-") >= 2 + iso.startswith("-") else None
+
+
+def _event(trig: Trigger, roles: tuple[tuple[str, str], ...], date, sentence: str, span: Span) -> Event:
+    year = getattr(date, "year", None) if date is not None else None
+    return Event(
+        kind=trig.kind,
+        roles=roles,
+        evidence=span,
+        sentence=sentence,
+        trigger=trig.word,
+        year=year,
+        date=_gregorian_day(date),
+        date_text=getattr(date, "text", None) if date is not None else None,
+        precision=getattr(date, "precision", None) if date is not None else None,
+        lunar_month=(getattr(date, "month", None) if getattr(date, "lunar", False) else None) if date is not None else None,
+    )
