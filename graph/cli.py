@@ -23,6 +23,7 @@ examples:
   shilu query alliances --store data/store
   shilu query my-question.rq --format csv
   shilu export --store data/store --format turtle -o shilu.ttl
+  shilu eval ../shared/gold --store data/store --misses
   shilu serve --store data/store --port 7878
 
 exit codes: 0 ok; 1 some input files failed (the rest was built); 2 usage or input error
@@ -151,6 +152,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import GoldError, evaluate, format_report
+
+    store = _open(args.store)
+    try:
+        report = evaluate(store, Path(args.gold_dir))
+    except (GoldError, FileNotFoundError) as e:
+        raise CliError(str(e)) from None
+    print(format_report(report, misses=args.misses), end="")
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
     from .store import StoreNotFound, current_path
@@ -208,6 +221,15 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=("turtle", "trig", "nquads", "ntriples", "jsonld", "rdfxml"), default="turtle")
     e.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     e.set_defaults(func=cmd_export)
+
+    v = add("eval", "Score a store against gold annotations (entities and facts).",
+            "Gold files are TSV in the format of ../shared/gold/README.md, named after the article\n"
+            "they annotate. Prints precision, recall and F1 per article, class and relation.\n"
+            "example: shilu eval ../shared/gold --store data/store --misses")
+    v.add_argument("gold_dir", metavar="GOLD_DIR")
+    v.add_argument("--store", default="data/store", metavar="DIR")
+    v.add_argument("--misses", action="store_true", help="list every miss and every wrong answer")
+    v.set_defaults(func=cmd_eval)
 
     s = add("serve", "Serve SPARQL 1.1 (and the store's resources) over HTTP.",
             "example: shilu serve --store data/store --port 7878\n"
