@@ -448,6 +448,7 @@ for _w in sorted(_REL_WORDS, key=len, reverse=True):
 # after a relative word, these make it another word: 明年号 (明 era names), 当年龄, 于是年轻
 _REL_NOT_BEFORE = set("号龄纪轻代份鉴度轮")
 _REL_NOT_AFTER = set("相于最此之以前")
+_COPULA_BEFORE = set("都也就还又正乃即便不只但则亦")
 _REL_NOT_FOLLOWED = re.compile(r"[0-9一二三四五六七八九十]+岁|[0-9]|进士|及第|登第")
 
 _CN_MONTH_VALUE = {"正": 1, "冬": 11, "腊": 12}
@@ -482,6 +483,7 @@ class _Gloss(NamedTuple):
     end: int
     year: int
     month: int | None
+    day: int | None
 
 
 def _gloss(norm: str, j: int) -> _Gloss | None:
@@ -491,7 +493,9 @@ def _gloss(norm: str, j: int) -> _Gloss | None:
     if not g:
         return None
     year = int(g.group(2)) * (-1 if g.group(1) else 1)
-    return _Gloss(g.end(), year, int(g.group(3)) if g.group(3) else None)
+    month = int(g.group(3)) if g.group(3) else None
+    day = int(g.group(4)) if g.group(4) and month and _valid_day(year, month, int(g.group(4)), False) else None
+    return _Gloss(g.end(), year, month, day)
 
 
 def _md_gloss(norm: str, j: int, *, arabic_ok: bool) -> tuple[int, _MD | None, _Gloss | None]:
@@ -800,6 +804,10 @@ class _Scanner:
                 return None
             if _REL_NOT_FOLLOWED.match(norm, e):
                 return None  # 其年74岁 (an age), 同年进士 (a classmate)
+            if w[0] == "是" and i > 0 and norm[i - 1] in _COPULA_BEFORE:
+                return None  # 都是日夜思念: 是 is the verb
+            if w == "即日" and norm.startswith("后", e):
+                return None  # 即日后 = 即|日后 (later)
             kind, offset = _REL_WORDS[w]
             md = g = None
             if kind.endswith("_year"):
@@ -811,7 +819,14 @@ class _Scanner:
                                         lunar=bool(md), precision=_precision(md.month if md else None,
                                                                              md.day if md else None),
                                         leap=md.leap if md else False)
-            elif kind.endswith("_month"):
+            else:
+                g = _gloss(norm, e)
+                if g is not None:
+                    # 翌日（1234年2月9日）: the gloss dates it, in the Gregorian calendar
+                    return self.mention(i, g.end, year=g.year, relative=kind, offset=offset, gloss_year=g.year,
+                                        month=g.month, day=g.day, lunar=False,
+                                        precision=_precision(g.month, g.day))
+            if kind.endswith("_month") and g is None:
                 d = _DAY_CN.match(norm, e)
                 if d:
                     v = _cn_value(d.group(1) or d.group(2) or d.group(3))
@@ -981,6 +996,7 @@ class DateContext:
         self.month: int | None = None
         self.day: int | None = None
         self.lunar: bool = False
+        self.text: str = ""  # the mention that set the current date
 
     def reset(self) -> None:
         self.__init__()
@@ -990,7 +1006,7 @@ class DateContext:
         """The date reached so far, or None before any year."""
         if self.year is None:
             return None
-        return _resolved(None, self.year, self.month, self.day, self.lunar, text="")
+        return _resolved(None, self.year, self.month, self.day, self.lunar, text=self.text)
 
     def resolve(self, m: DateMention) -> ResolvedDate | None:
         """The absolute date of ``m`` given what came before; None when it cannot be known."""
@@ -1038,21 +1054,26 @@ class DateContext:
         if m.relative is None or m.year is not None:
             if m.conflict:
                 self.year = self.month = self.day = None
+                self.text = ""
                 return
             if m.year is not None:
                 self.year, self.month, self.day, self.lunar = m.year, m.month, m.day, m.lunar
+                self.text = m.text
                 return
             if m.month is not None:
                 self.month, self.day, self.lunar = m.month, m.day, m.lunar
+                self.text = m.text
             return
         r = self.resolve(m)
         if r is None or r.year is None:
             if m.relative == "years_later" or self.year is None:
                 self.year = self.month = self.day = None
+                self.text = ""
             return
         if r.year != self.year or r.month is not None:
             self.month, self.day = r.month, r.day
         self.year = r.year
+        self.text = m.text
         if r.month is not None:
             self.lunar = r.lunar
 

@@ -66,31 +66,43 @@ store without disturbing running queries.
 
 from __future__ import annotations
 
+import collections
 import csv
+import datetime
+import email.utils
+import functools
+import hashlib
 import io
 import json
 import logging
 import re
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, unquote_to_bytes
 
 import anyio
 import anyio.to_thread
 import pyoxigraph as ox
 from starlette.applications import Starlette
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from ..extract.script import key as name_key
+from ..extract.script import to_hans, to_hant
+from . import iris, pages
+from .queries import list_queries
 from .store_handle import Snapshot, StoreHandle
 
-__all__ = ["create_app", "serve", "StoreHandle"]
+__all__ = ["create_app", "serve", "StoreHandle", "LINKED_DATA_FORMATS", "Reader", "load_ontology"]
 
 log = logging.getLogger(__name__)
 
@@ -460,8 +472,59 @@ def _collect(items: Iterable[Any], deadline: float, limit: float, max_rows: int,
     return out
 
 
+class _CappedSink:
+    """A binary file for pyoxigraph's serializers that gives up past a size or a deadline.
+
+    Pyoxigraph writes through an 8 KiB buffer, so the checks run once per 8 KiB of output (and
+    once at the end); raising here stops the serialization (and the evaluation feeding it).
+    """
+
+    __slots__ = ("chunks", "size", "max_bytes", "deadline", "limit")
+
+    def __init__(self, max_bytes: int, deadline: float, limit: float) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.max_bytes = max_bytes
+        self.deadline = deadline
+        self.limit = limit
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.max_bytes:
+            raise HTTPError(413, f"result larger than {self.max_bytes} bytes; add LIMIT")
+        if time.monotonic() > self.deadline:
+            raise _timeout_error(self.limit)
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _count_json_rows(body: bytes) -> int:
+    return len(json.loads(body)["results"]["bindings"])
+
+
+def _count_csv_rows(body: bytes) -> int:
+    return sum(1 for _ in csv.reader(io.StringIO(body.decode(), newline=""))) - 1
+
+
+# SELECT formats pyoxigraph writes exactly as ours would (see the tests): name -> (the fewest
+# bytes a row takes, a C-speed way to count the rows of the output).  A JSON row is at least
+# "{}," and a CSV row at least CRLF, so a body shorter than that many bytes per row cannot hold
+# too many rows and is not counted.  Pyoxigraph's XML loses CR characters and its TSV
+# abbreviates numbers whatever their datatype, so those two stay with the writers above.
+_NATIVE_SELECT: Mapping[str, tuple[int, Callable[[bytes], int]]] = MappingProxyType({
+    "json": (3, _count_json_rows), "csv": (2, _count_csv_rows),
+})
+
+
 def _execute(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit: float,
-             max_rows: int, allow_service: bool) -> tuple[bytes, _Format]:
+             max_rows: int, allow_service: bool, max_bytes: int = 128 << 20
+             ) -> tuple[bytes, _Format]:
     """Evaluate and serialize one query in the calling (worker) thread.
 
     Returns the body and its format; every failure is raised as a fresh :class:`HTTPError`
@@ -471,7 +534,7 @@ def _execute(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit: 
     """
     try:
         return _evaluate(snapshot, req, deadline=deadline, limit=limit, max_rows=max_rows,
-                         allow_service=allow_service)
+                         allow_service=allow_service, max_bytes=max_bytes)
     except HTTPError as e:
         status, message = e.status, e.message
     except Exception as e:  # evaluation errors from Oxigraph (OSError, ValueError, ...)
@@ -483,7 +546,15 @@ def _execute(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit: 
 
 
 def _evaluate(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit: float,
-              max_rows: int, allow_service: bool) -> tuple[bytes, _Format]:
+              max_rows: int, allow_service: bool, max_bytes: int) -> tuple[bytes, _Format]:
+    """Evaluate and serialize.
+
+    Where pyoxigraph's own serializer is exact (SELECT as JSON or CSV; graphs as N-Triples) it
+    writes the whole result in one call into a :class:`_CappedSink`, and the rows are counted
+    in the output afterwards: one crossing between Python and Rust per 8 KiB instead of one per
+    solution, which is what lets several queries run in parallel (the GIL is released while
+    Oxigraph evaluates).  Other formats read the solutions one at a time (:func:`_collect`).
+    """
     blanked = _blank_lexical(req.query)
     if not allow_service and _SERVICE_CLAUSE.search(blanked):
         raise HTTPError(403, "SERVICE (federated query) is disabled on this endpoint")
@@ -500,12 +571,27 @@ def _evaluate(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit:
         return result.serialize(format=fmt.results), fmt
     if isinstance(result, ox.QuerySolutions):
         fmt = negotiate(RESULT_FORMATS, req.accept, req.format_param, "SELECT results")
+        native = _NATIVE_SELECT.get(fmt.name)
+        if native is not None:
+            sink = _CappedSink(max_bytes, deadline, limit)
+            result.serialize(sink, format=fmt.results)
+            body = sink.getvalue()
+            row_bytes, count = native
+            if len(body) > row_bytes * max_rows and count(body) > max_rows:
+                raise HTTPError(413, f"result exceeds {max_rows} rows; add LIMIT")
+            return body, fmt
         variables = [v.value for v in result.variables]
         rows = _collect((tuple(s) for s in result), deadline, limit, max_rows, "rows")
         return _SELECT_WRITERS[fmt.name](variables, rows), fmt
     fmt = negotiate(GRAPH_FORMATS, req.accept, req.format_param, "CONSTRUCT/DESCRIBE results")
-    triples = _collect(result, deadline, limit, max_rows, "triples")
-    return _serialize_graph(triples, fmt), fmt
+    sink = _CappedSink(max_bytes, deadline, limit)
+    result.serialize(sink, format=ox.RdfFormat.N_TRIPLES)
+    body = sink.getvalue()
+    if body.count(b"\n") > max_rows:  # one triple a line
+        raise HTTPError(413, f"result exceeds {max_rows} triples; add LIMIT")
+    if fmt.rdf == ox.RdfFormat.N_TRIPLES:
+        return body, fmt
+    return _serialize_graph(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), fmt), fmt
 
 
 def _service_description(snapshot: Snapshot, endpoint: str, fmt: _Format) -> bytes:
@@ -537,22 +623,491 @@ def _service_description(snapshot: Snapshot, endpoint: str, fmt: _Format) -> byt
     return _serialize_graph(triples, fmt)
 
 
+
 # --------------------------------------------------------------------------------------------
-# HTTP
+# Vocabulary used by the linked-data pages
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_OWL = "http://www.w3.org/2002/07/owl#"
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_DCT = "http://purl.org/dc/terms/"
+_OA = "http://www.w3.org/ns/oa#"
+_FOAF = "http://xmlns.com/foaf/0.1/"
+_VOID = "http://rdfs.org/ns/void#"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+_TYPE = _RDF + "type"
+_VALUE = _RDF + "value"
+_LABEL = _RDFS + "label"
+_COMMENT = _RDFS + "comment"
+_ALT_LABEL = _SKOS + "altLabel"
+_TITLE = _DCT + "title"
+_HAS_SOURCE = _OA + "hasSource"
+_HAS_SELECTOR = _OA + "hasSelector"
+_EVIDENCE = iris.ONTOLOGY + "evidence"
+_YEAR = iris.ONTOLOGY + "year"
+_START_YEAR = iris.ONTOLOGY + "startYear"
+_EVENT_CLASS = iris.ONTOLOGY + "Event"
+_EVENT_NS = iris.RESOURCE + "event/"
+
+#: Subjects listed per predicate under "Links to here" (the rest are counted).
+INCOMING_LIMIT = 100
+
+
+# --------------------------------------------------------------------------------------------
+# The ontology, as served at /ontology and used to label pages (read once per process)
+
+
+class Ontology:
+    """``ontology/shilu.ttl``: its text, its triples, and what the pages need from it."""
+
+    def __init__(self, turtle: bytes) -> None:
+        self.turtle = turtle
+        self.store = ox.Store()  # in memory
+        self.store.load(turtle, format=ox.RdfFormat.TURTLE)
+        self.triples: list[ox.Triple] = [q.triple for q in self.store]
+        #: display label of every term: English, else zh-Hans, else any
+        self.labels: dict[str, str] = {}
+        ranked: dict[str, tuple[int, str]] = {}
+        for q in self.store.quads_for_pattern(None, ox.NamedNode(_LABEL), None, None):
+            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
+                rank = {"en": 0, "zh-hans": 1}.get((q.object.language or "").lower(), 2)
+                if q.subject.value not in ranked or rank < ranked[q.subject.value][0]:
+                    ranked[q.subject.value] = (rank, q.object.value)
+        self.labels = {iri: label for iri, (_, label) in ranked.items()}
+        #: shilu:Event and its subclasses, transitively
+        self.event_classes = frozenset(self._subclasses(_EVENT_CLASS))
+
+    def _subclasses(self, root: str) -> set[str]:
+        found, todo = {root}, [root]
+        sub = ox.NamedNode(_RDFS + "subClassOf")
+        while todo:
+            for q in self.store.quads_for_pattern(None, sub, ox.NamedNode(todo.pop()), None):
+                if isinstance(q.subject, ox.NamedNode) and q.subject.value not in found:
+                    found.add(q.subject.value)
+                    todo.append(q.subject.value)
+        return found
+
+    def page_model(self) -> tuple[list[tuple[str, list[object]]],
+                                  list[tuple[str, list[pages.OntologyTerm]]]]:
+        """(header statements, sections of terms) for :func:`pages.ontology_page`."""
+        header: dict[str, list[object]] = {}
+        for q in self.store.quads_for_pattern(ox.NamedNode(iris.ONTOLOGY.rstrip("#")),
+                                              None, None, None):
+            header.setdefault(q.predicate.value, []).append(q.object)
+        sections = []
+        for title, kind in (("Classes", "Class"), ("Object properties", "ObjectProperty"),
+                            ("Datatype properties", "DatatypeProperty"),
+                            ("Annotation properties", "AnnotationProperty")):
+            terms = []
+            for q in self.store.quads_for_pattern(None, ox.NamedNode(_TYPE),
+                                                  ox.NamedNode(_OWL + kind), None):
+                if isinstance(q.subject, ox.NamedNode):
+                    terms.append(self._term(q.subject))
+            sections.append((title, terms))
+        return list(header.items()), sections
+
+    def _term(self, iri: ox.NamedNode) -> pages.OntologyTerm:
+        term = pages.OntologyTerm(iri.value)
+        relations: dict[str, list[object]] = {}
+        skip = {_LABEL, _RDFS + "isDefinedBy"}
+        for q in self.store.quads_for_pattern(iri, None, None, None):
+            p = q.predicate.value
+            if p == _TYPE:
+                term.kinds.append(q.object.value)
+            elif p == _LABEL and isinstance(q.object, ox.Literal):
+                term.labels.append(q.object)
+            elif p == _COMMENT and isinstance(q.object, ox.Literal):
+                term.comments.append(q.object)
+            elif p not in skip:
+                relations.setdefault(pages.compact(p), []).append(q.object)
+        term.relations = list(relations.items())
+        return term
+
+
+@functools.lru_cache(maxsize=1)
+def load_ontology() -> Ontology:
+    """The ontology shipped as ``shilu.ontology/shilu.ttl`` (package data)."""
+    return Ontology(files("shilu.ontology").joinpath("shilu.ttl").read_bytes())
+
+
+# --------------------------------------------------------------------------------------------
+# Linked data: from a request path to an IRI, and from an IRI to its description
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def path_segments(scope: Mapping[str, Any], prefix: str, rest: str) -> list[str] | None:
+    """The percent-decoded segments of the path after ``/prefix/``.
+
+    The split is made on the raw path (``scope["raw_path"]``) when the server gives it, so an
+    encoded slash (``%2F``) stays inside its segment (``/resource/AC%2FDC`` is one name, while
+    ``/resource/event/Capture/…`` is several).  ``rest`` is the already-decoded remainder the
+    router matched, used when the raw path does not line up with it.  None when the path names
+    nothing: an empty, ``.`` or ``..`` segment (so no traversal whatever the encoding), a
+    control character, or bytes that are not UTF-8.
+    """
+    parts = rest.split("/")
+    raw = scope.get("raw_path")
+    if raw:
+        pieces = bytes(raw).split(b"?", 1)[0].split(b"/")
+        try:
+            decoded = [unquote_to_bytes(p).decode("utf-8") for p in pieces]
+        except UnicodeDecodeError:
+            return None
+        for i, piece in enumerate(decoded):
+            if piece == prefix and "/".join(decoded[i + 1:]) == rest:
+                parts = decoded[i + 1:]
+                break
+    if not parts or any(p in ("", ".", "..") or _CONTROL.search(p) for p in parts):
+        return None
+    return parts
+
+
+def candidate_iris(namespace: str, parts: Sequence[str]) -> list[str]:
+    """The IRIs a path may name, best first.
+
+    Things are keyed by the OpenCC t2s form of their name, so ``遼朝`` and ``辽朝`` both give
+    ``res:辽朝`` (each segment of an event path likewise).  The name as written comes second, for
+    IRIs minted from names that are not keys (categories, ``res:Category:虛構朝代``).  Source
+    (article) IRIs are file names: only as written.
+    """
+    plain = namespace + "/".join(iris.segment(p) for p in parts)
+    if namespace != iris.RESOURCE:
+        return [plain]
+    keyed = namespace + "/".join(iris.segment(name_key(p)) for p in parts)
+    return list(dict.fromkeys([keyed, plain]))
+
+
+class Reader:
+    """Reads descriptions of resources from one store, over the union of all its graphs.
+
+    A statement made by several articles is stored once per article graph; every method here
+    returns it once.
+    """
+
+    def __init__(self, store: ox.Store, ontology: Ontology) -> None:
+        self.store = store
+        self.ontology = ontology
+        self._events: dict[ox.NamedNode, bool] = {}
+
+    def outgoing(self, subject: ox.NamedNode | ox.BlankNode) -> list[tuple[ox.NamedNode, Any]]:
+        """(predicate, object) of ``subject``, once each, in store order."""
+        return list(dict.fromkeys((q.predicate, q.object)
+                                  for q in self.store.quads_for_pattern(subject, None, None, None)))
+
+    def exists(self, iri: ox.NamedNode) -> bool:
+        """True if ``iri`` is the subject or the object of any statement."""
+        for pattern in ((iri, None, None, None), (None, None, iri, None)):
+            for _ in self.store.quads_for_pattern(*pattern):
+                return True
+        return False
+
+    def resolve(self, candidates: Iterable[str]) -> ox.NamedNode | None:
+        """The first candidate IRI the store knows."""
+        for candidate in candidates:
+            try:
+                node = ox.NamedNode(candidate)
+            except ValueError:
+                continue
+            if self.exists(node):
+                return node
+        return None
+
+    def is_event(self, node: Any) -> bool:
+        """An event: minted under ``res:event/``, or typed with shilu:Event or a subclass."""
+        if not isinstance(node, ox.NamedNode):
+            return False
+        known = self._events.get(node)
+        if known is None:
+            known = node.value.startswith(_EVENT_NS) or any(
+                q.object.value in self.ontology.event_classes
+                for q in self.store.quads_for_pattern(node, ox.NamedNode(_TYPE), None, None))
+            self._events[node] = known
+        return known
+
+    def events_of(self, node: ox.NamedNode) -> list[ox.NamedNode]:
+        """The events ``node`` takes part in (a subject linking to it that is an event)."""
+        return list(dict.fromkeys(
+            q.subject for q in self.store.quads_for_pattern(None, None, node, None)
+            if q.subject != node and self.is_event(q.subject)))
+
+    def label(self, iri: str) -> str | None:
+        """How a page names ``iri``: ontology label, else rdfs:label (zh-Hans first), else title."""
+        if iri in self.ontology.labels:
+            return self.ontology.labels[iri]
+        node = ox.NamedNode(iri)
+        best: tuple[int, str] | None = None
+        for q in self.store.quads_for_pattern(node, ox.NamedNode(_LABEL), None, None):
+            if isinstance(q.object, ox.Literal):
+                rank = {"zh-hans": 0, "zh": 1, "zh-hant": 2}.get(
+                    (q.object.language or "").lower(), 3)
+                if best is None or rank < best[0]:
+                    best = (rank, q.object.value)
+        if best is not None:
+            return best[1]
+        for q in self.store.quads_for_pattern(node, ox.NamedNode(_TITLE), None, None):
+            if isinstance(q.object, ox.Literal):
+                return q.object.value
+        return None
+
+    def describe(self, node: ox.NamedNode) -> list[ox.Triple]:
+        """The concise bounded description served as RDF for a resource.
+
+        The statements with ``node`` as subject, those of the events it takes part in, and of
+        what hangs off them: evidence (``shilu:evidence``), its selectors (``oa:hasSelector``)
+        and blank nodes.  Each triple once (across article graphs), the resource's own first.
+        """
+        out: dict[ox.Triple, None] = {}
+        todo = collections.deque([node, *self.events_of(node)])
+        seen: set[Any] = set()
+        while todo:
+            subject = todo.popleft()
+            if subject in seen:
+                continue
+            seen.add(subject)
+            for p, o in self.outgoing(subject):
+                out[ox.Triple(subject, p, o)] = None
+                if isinstance(o, ox.BlankNode) or (
+                        isinstance(o, ox.NamedNode) and p.value in (_EVIDENCE, _HAS_SELECTOR)):
+                    todo.append(o)
+        return sorted(out, key=lambda t: (t.subject != node, str(t.subject), str(t.predicate),
+                                          str(t.object)))
+
+    def evidence(self, node: Any) -> pages.Evidence:
+        sentence, article = "", None
+        if isinstance(node, (ox.NamedNode, ox.BlankNode)):
+            for p, o in self.outgoing(node):
+                if p.value == _VALUE and isinstance(o, ox.Literal) and not sentence:
+                    sentence = o.value
+                elif p.value == _HAS_SOURCE and isinstance(o, ox.NamedNode) and article is None:
+                    article = o.value
+        title = self.label(article) if article else None
+        return pages.Evidence(getattr(node, "value", str(node)), sentence, article, title)
+
+    def view(self, node: ox.NamedNode, incoming_limit: int = INCOMING_LIMIT) -> pages.ResourceView:
+        """Everything the HTML page of ``node`` shows."""
+        view = pages.ResourceView(node.value)
+        for p, o in self.outgoing(node):
+            pv = p.value
+            if pv == _LABEL and isinstance(o, ox.Literal):
+                view.labels.append(o)
+            elif pv == _ALT_LABEL and isinstance(o, ox.Literal):
+                view.aliases.append(o)
+            elif pv == _TYPE and isinstance(o, ox.NamedNode):
+                view.types.append(o.value)
+            elif pv == _TITLE and isinstance(o, ox.Literal):
+                view.titles.append(o)
+            elif pv == _EVIDENCE:
+                view.evidence.append(self.evidence(o))
+            else:
+                view.outgoing.append((pv, o))
+        view.outgoing.sort(key=lambda po: (pages.compact(po[0]), str(po[1])))
+
+        incoming: dict[str, dict[Any, None]] = {}
+        events: dict[ox.NamedNode, None] = {}
+        for q in self.store.quads_for_pattern(None, None, node, None):
+            s = q.subject
+            if s == node:
+                continue
+            if self.is_event(s):
+                events[s] = None
+            else:
+                incoming.setdefault(q.predicate.value, {})[s] = None
+        for p in sorted(incoming, key=pages.compact):
+            subjects = sorted(incoming[p], key=str)
+            view.incoming[p] = subjects[:incoming_limit]
+            if len(subjects) > incoming_limit:
+                view.incoming_more[p] = len(subjects) - incoming_limit
+        for e in events:
+            view.events.append(self._event(e))
+
+        view.labels_of = self._labels_for(view)
+        return view
+
+    def _event(self, node: ox.NamedNode) -> pages.EventView:
+        event = pages.EventView(node.value)
+        start_years = []
+        for p, o in self.outgoing(node):
+            pv = p.value
+            if pv == _TYPE and isinstance(o, ox.NamedNode):
+                event.classes.append(o.value)
+            elif pv == _YEAR and isinstance(o, ox.Literal):
+                event.years.append(o)
+            elif pv == _START_YEAR and isinstance(o, ox.Literal):
+                start_years.append(o)
+            elif pv == _EVIDENCE:
+                event.evidence.append(self.evidence(o))
+            elif pv not in (_LABEL, _ALT_LABEL):
+                event.roles.append((pv, o))
+        event.years = event.years or start_years
+        # The most specific class first (shilu:Capture before shilu:Event).
+        event.classes.sort(key=lambda c: (c == _EVENT_CLASS, c))
+        return event
+
+    def _labels_for(self, view: pages.ResourceView) -> dict[str, str]:
+        wanted: set[str] = set(view.types)
+        wanted.update(p for p, _ in view.outgoing)
+        wanted.update(o.value for _, o in view.outgoing if isinstance(o, ox.NamedNode))
+        for p, subjects in view.incoming.items():
+            wanted.add(p)
+            wanted.update(s.value for s in subjects if isinstance(s, ox.NamedNode))
+        for event in view.events:
+            wanted.update(event.classes)
+            for p, o in event.roles:
+                wanted.add(p)
+                if isinstance(o, ox.NamedNode):
+                    wanted.add(o.value)
+        labels = {}
+        for iri in wanted:
+            label = self.label(iri)
+            if label:
+                labels[iri] = label
+        return labels
+
+    def named(self, name: str, limit: int = 20) -> list[tuple[str, str]]:
+        """Things labelled or aliased ``name`` (either script): (IRI, label) pairs."""
+        found: dict[str, str] = {}
+        for text in dict.fromkeys((name, to_hans(name), to_hant(name))):
+            for lang in ("zh-hans", "zh-hant", "zh"):
+                literal = ox.Literal(text, language=lang)
+                for predicate in (_LABEL, _ALT_LABEL):
+                    for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate),
+                                                          literal, None):
+                        if isinstance(q.subject, ox.NamedNode) and len(found) < limit:
+                            found.setdefault(q.subject.value,
+                                             self.label(q.subject.value) or text)
+        return list(found.items())
+
+
+# --------------------------------------------------------------------------------------------
+# VoID
+
+
+@dataclass(frozen=True, slots=True)
+class VoidCounts:
+    """Statistics of one store generation (computed once per generation)."""
+
+    triples: int
+    subjects: int
+    objects: int
+    graphs: int
+    classes: tuple[tuple[str, int], ...]  #: (class IRI, distinct instances)
+    properties: tuple[tuple[str, int], ...]  #: (property IRI, distinct triples)
+    examples: tuple[str, ...]
+
+
+_ALL_TRIPLES = "{ SELECT DISTINCT ?s ?p ?o WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } } }"
+
+
+def void_counts(snapshot: Snapshot) -> VoidCounts:
+    """Count distinct triples, subjects, objects, instances per class, triples per property."""
+    store = snapshot.store
+
+    def one(query: str) -> int:
+        for solution in store.query(query):
+            return int(solution[0].value)
+        return 0
+
+    def pairs(query: str) -> tuple[tuple[str, int], ...]:
+        return tuple((s[0].value, int(s[1].value)) for s in store.query(query)
+                     if isinstance(s[0], ox.NamedNode))
+
+    examples = []
+    for q in store.quads_for_pattern(None, ox.NamedNode(_FOAF + "primaryTopic"), None, None):
+        if isinstance(q.object, ox.NamedNode) and q.object.value not in examples:
+            examples.append(q.object.value)
+            if len(examples) == 3:
+                break
+    return VoidCounts(
+        triples=one(f"SELECT (COUNT(*) AS ?n) WHERE {_ALL_TRIPLES}"),
+        subjects=one(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {_ALL_TRIPLES}"),
+        objects=one(f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {_ALL_TRIPLES}"),
+        graphs=len(snapshot.graphs),
+        classes=pairs("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { { ?s a ?c } UNION "
+                      "{ GRAPH ?g { ?s a ?c } } } GROUP BY ?c ORDER BY DESC(?n) ?c"),
+        properties=pairs(f"SELECT ?p (COUNT(*) AS ?n) WHERE {_ALL_TRIPLES} "
+                         "GROUP BY ?p ORDER BY DESC(?n) ?p"),
+        examples=tuple(examples),
+    )
+
+
+def void_triples(counts: VoidCounts, base: str, modified: float) -> list[ox.Triple]:
+    """The VoID description of the dataset served at ``base`` (``http://host:port``)."""
+
+    def n(iri: str) -> ox.NamedNode:
+        return ox.NamedNode(iri)
+
+    def integer(value: int) -> ox.Literal:
+        return ox.Literal(str(value), datatype=n(_XSD + "integer"))
+
+    dataset = n(base + "/.well-known/void#shilu")
+    modified_at = datetime.datetime.fromtimestamp(modified, datetime.timezone.utc)
+    out = [
+        (n(_TYPE), n(_VOID + "Dataset")),
+        (n(_DCT + "title"), ox.Literal("shilu 實錄", language="zh-hant")),
+        (n(_DCT + "title"), ox.Literal("shilu 实录", language="zh-hans")),
+        (n(_DCT + "description"), ox.Literal(
+            "A knowledge graph of Chinese history built from Chinese Wikipedia articles: "
+            "polities, people, places and the dated events that connect them, each event tied "
+            "to the sentence it was read from.", language="en")),
+        (n(_DCT + "license"), n("https://creativecommons.org/licenses/by-sa/4.0/")),
+        (n(_DCT + "source"), n("https://zh.wikipedia.org/")),
+        (n(_DCT + "modified"), ox.Literal(modified_at.isoformat(timespec="seconds"),
+                                           datatype=n(_XSD + "dateTime"))),
+        (n(_VOID + "sparqlEndpoint"), n(base + "/sparql")),
+        (n(_VOID + "uriSpace"), ox.Literal(iris.RESOURCE)),
+        (n(_VOID + "uriRegexPattern"), ox.Literal("^" + re.escape(iris.RESOURCE))),
+        (n(_VOID + "triples"), integer(counts.triples)),
+        (n(_VOID + "distinctSubjects"), integer(counts.subjects)),
+        (n(_VOID + "distinctObjects"), integer(counts.objects)),
+        (n(_VOID + "classes"), integer(len(counts.classes))),
+        (n(_VOID + "properties"), integer(len(counts.properties))),
+        (n(_VOID + "documents"), integer(counts.graphs)),
+    ]
+    out += [(n(_VOID + "vocabulary"), n(v)) for v in (
+        iris.ONTOLOGY, _RDF, _RDFS, _SKOS, _FOAF, _DCT, _OA, "http://www.w3.org/ns/prov#")]
+    out += [(n(_VOID + "feature"), n(fmt.iri)) for fmt in GRAPH_FORMATS]
+    out += [(n(_VOID + "exampleResource"), n(e)) for e in counts.examples]
+    triples = [ox.Triple(dataset, p, o) for p, o in out]
+    for cls, entities in counts.classes:
+        part = ox.BlankNode()
+        triples += [ox.Triple(dataset, n(_VOID + "classPartition"), part),
+                    ox.Triple(part, n(_VOID + "class"), n(cls)),
+                    ox.Triple(part, n(_VOID + "entities"), integer(entities))]
+    for prop, count in counts.properties:
+        part = ox.BlankNode()
+        triples += [ox.Triple(dataset, n(_VOID + "propertyPartition"), part),
+                    ox.Triple(part, n(_VOID + "property"), n(prop)),
+                    ox.Triple(part, n(_VOID + "triples"), integer(count))]
+    return triples
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP: shared pieces
 
 
 _CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Content-Type",
-}
-_PREFLIGHT_HEADERS = {
-    **_CORS_HEADERS,
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Max-Age": "86400",
+    "Access-Control-Expose-Headers": "Content-Type, Content-Location, ETag, Last-Modified",
 }
 _FORM = "application/x-www-form-urlencoded"
 _SPARQL_QUERY = "application/sparql-query"
 _SPARQL_UPDATE = "application/sparql-update"
+
+#: HTML, for browsers, among the RDF formats of the linked-data routes.
+_HTML = _Format("html", "text/html; charset=utf-8", ("text/html", "application/xhtml+xml"))
+#: Formats of ``/resource/``, ``/source/`` and ``/ontology``: Turtle when the client states no
+#: preference (``*/*`` or no ``Accept``), HTML when it asks for it (every browser does).
+LINKED_DATA_FORMATS: tuple[_Format, ...] = (GRAPH_FORMATS[0], _HTML, *GRAPH_FORMATS[1:])
+#: File extension of each RDF format in ``/data/NAME.EXT``.
+_EXTENSIONS = {"turtle": "ttl", "ntriples": "nt", "jsonld": "jsonld", "rdfxml": "rdf",
+               "trig": "trig", "nquads": "nq", "n3": "n3"}
+
+# Functions whose results differ between two evaluations: such queries are never cached.
+_VOLATILE = re.compile(_NOT_AFTER + r"(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 
 
 def _single(params: list[tuple[str, str]], key: str) -> str | None:
@@ -562,26 +1117,136 @@ def _single(params: list[tuple[str, str]], key: str) -> str | None:
     return values[0] if values else None
 
 
+def _http_date(timestamp: float) -> str:
+    return email.utils.formatdate(timestamp, usegmt=True)
+
+
+def _etag(snapshot: Snapshot, key: Hashable) -> str:
+    """A strong ETag for the response to ``key`` from ``snapshot``'s generation."""
+    digest = hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
+    return f'"{snapshot.generation}-{digest}"'
+
+
+def _validators(etag: str, modified: float) -> dict[str, str]:
+    # no-cache: clients may keep the response but must revalidate it (a rebuild changes it).
+    return {"ETag": etag, "Last-Modified": _http_date(modified), "Cache-Control": "no-cache"}
+
+
+def _not_modified(request: Request, etag: str, modified: float) -> bool:
+    """True if a conditional GET / HEAD already has this representation (answer 304)."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = [t.strip() for t in if_none_match.split(",")]
+        return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return int(modified) <= email.utils.parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+    return False
+
+
+def _isolated(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call ``fn`` (in a worker thread); any failure comes out as a fresh :class:`HTTPError`.
+
+    As in :func:`_execute`: no traceback (holding pyoxigraph iterators) leaves the thread.
+    """
+    try:
+        return fn(*args)
+    except HTTPError as e:
+        status, message = e.status, e.message
+    except Exception as e:  # noqa: BLE001
+        log.error("request failed\n%s", traceback.format_exc())
+        status, message = 500, f"internal error: {e}"
+    raise HTTPError(status, message)
+
+
+def _html(body: bytes, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, media_type=_HTML.content_type,
+                    headers={"Content-Security-Policy": pages.CSP, **(headers or {})})
+
+
+def _links(request: Request) -> pages.Links:
+    return pages.Links(request.scope.get("root_path", ""))
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _header_path(path: str) -> str:
+    """A path for a response header (Latin-1 only): non-ASCII percent-encoded."""
+    return quote(path, safe="/%:@!$&'()*+,;=-._~?")
+
+
+class CommonHeaders:
+    """ASGI middleware: CORS for every route, and CORS preflights answered in one place.
+
+    The data is public and read-only, so every response carries
+    ``Access-Control-Allow-Origin: *`` and any origin may send any headers.  Also sets
+    ``X-Content-Type-Options: nosniff`` (no browser guesses HTML out of a Turtle answer).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            request_headers = Headers(scope=scope)
+            if "access-control-request-method" in request_headers:
+                methods = "GET, POST, OPTIONS" if scope["path"].endswith("/sparql") \
+                    else "GET, HEAD, OPTIONS"
+                response = Response(status_code=204, headers={
+                    **_CORS_HEADERS,
+                    "Access-Control-Allow-Methods": methods,
+                    "Access-Control-Allow-Headers": request_headers.get(
+                        "access-control-request-headers", "Accept, Content-Type"),
+                    "Access-Control-Max-Age": "86400",
+                })
+                await response(scope, receive, send)
+                return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _CORS_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# --------------------------------------------------------------------------------------------
+# /sparql
+
+
 class SparqlEndpoint:
-    """The route handlers, bound to a store handle and the request limits."""
+    """The ``/sparql`` and ``/health`` handlers, bound to a store handle and the limits."""
 
     def __init__(self, handle: StoreHandle, *, query_timeout: float, max_rows: int,
-                 max_body: int, allow_service: bool) -> None:
+                 max_body: int, allow_service: bool, max_result_bytes: int) -> None:
         self.handle = handle
         self.query_timeout = query_timeout
         self.max_rows = max_rows
+        self.max_result_bytes = max_result_bytes
         self.max_body = max_body
         self.allow_service = allow_service
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "graphs": len(self.handle.current.graphs)})
+        snapshot = self.handle.current
+        return JSONResponse({"status": "ok", "graphs": len(snapshot.graphs),
+                             "generation": snapshot.path.name})
 
     async def sparql(self, request: Request) -> Response:
-        if request.method == "OPTIONS":
-            headers = dict(_PREFLIGHT_HEADERS)
-            headers["Access-Control-Allow-Headers"] = request.headers.get(
-                "access-control-request-headers", "Accept, Content-Type")
-            return Response(status_code=204, headers=headers)
+        if request.method == "OPTIONS":  # not a CORS preflight (CommonHeaders answers those)
+            return Response(status_code=204, headers={"Allow": "GET, POST, OPTIONS"})
         try:
             response = await self._sparql(request)
         except HTTPError as e:
@@ -619,17 +1284,33 @@ class SparqlEndpoint:
             format_param=format_param,
             accept=accept,
         )
+        # The store does not change within a generation, so the same request gets the same
+        # bytes: answer 304 to a client that has them, and keep them for the next client.
+        blanked = _blank_lexical(query)
+        cacheable = not (_VOLATILE.search(blanked) or _SERVICE_CLAUSE.search(blanked))
+        headers: dict[str, str] = {}
+        if cacheable:
+            etag = _etag(snapshot, req)
+            headers = _validators(etag, snapshot.modified)
+            if _not_modified(request, etag, snapshot.modified):
+                return Response(status_code=304, headers=headers)
+            hit = snapshot.responses.get(req)
+            if hit is not None:
+                return Response(hit[0], media_type=hit[1], headers=headers)
 
         def work() -> tuple[bytes, _Format]:
             return _execute(snapshot, req, deadline=deadline, limit=self.query_timeout,
-                            max_rows=self.max_rows, allow_service=self.allow_service)
+                            max_rows=self.max_rows, allow_service=self.allow_service,
+                            max_bytes=self.max_result_bytes)
 
         try:
             with anyio.fail_after(max(deadline - time.monotonic(), 0) + _DEADLINE_GRACE):
                 body, fmt = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
         except TimeoutError:
             raise _timeout_error(self.query_timeout) from None
-        return Response(body, media_type=fmt.content_type)
+        if cacheable:
+            snapshot.responses.put(req, body, fmt.content_type)
+        return Response(body, media_type=fmt.content_type, headers=headers)
 
     async def _read_params(self, request: Request) -> list[tuple[str, str]]:
         """The request's protocol parameters, as (name, value) pairs in order."""
@@ -684,29 +1365,298 @@ class SparqlEndpoint:
         return b"".join(chunks)
 
 
+# --------------------------------------------------------------------------------------------
+# Linked data, ontology, VoID, query page
+
+
+class LinkedData:
+    """The handlers of the pages and linked-data routes (see the module docstring)."""
+
+    def __init__(self, handle: StoreHandle, *, max_body: int) -> None:
+        self.handle = handle
+        self.max_body = max_body
+        self.ontology = load_ontology()
+        self.examples = _examples()
+        self._fixed: dict[Hashable, tuple[bytes, str, str]] = {}  # body, type, etag
+
+    # -- resources ------------------------------------------------------------------------
+
+    async def resource(self, request: Request) -> Response:
+        """``/resource/NAME``: the resource, as HTML or RDF by ``Accept`` / ``format=``."""
+        return await self._describe(request, iris.RESOURCE, "resource")
+
+    async def source(self, request: Request) -> Response:
+        """``/source/ID``: an article (also the name of its graph), as HTML or RDF."""
+        return await self._describe(request, iris.SOURCE, "source")
+
+    async def page(self, request: Request) -> Response:
+        """``/page/NAME``: the HTML page of ``/resource/NAME``, whatever ``Accept`` says."""
+        return await self._describe(request, iris.RESOURCE, "page", fixed=_HTML)
+
+    async def data(self, request: Request) -> Response:
+        """``/data/NAME.EXT``: the RDF of ``/resource/NAME`` in the format named by ``EXT``."""
+        rest = request.path_params["rest"]
+        _, dot, ext = rest.rpartition(".")
+        fmt = None
+        if dot:
+            try:
+                fmt = negotiate(GRAPH_FORMATS, None, ext, "data")
+            except HTTPError:
+                pass
+        if fmt is None:
+            return PlainTextResponse(
+                "name the format with an extension: " + ", ".join(
+                    f"/data/NAME.{e}" for e in _EXTENSIONS.values()) + "\n", status_code=404)
+        return await self._describe(request, iris.RESOURCE, "data", fixed=fmt,
+                                    suffix="." + ext)
+
+    async def _describe(self, request: Request, namespace: str, prefix: str, *,
+                        fixed: _Format | None = None, suffix: str = "") -> Response:
+        links = _links(request)
+        try:
+            fmt = fixed or negotiate(LINKED_DATA_FORMATS, request.headers.get("accept"),
+                                     request.query_params.get("format"), "this resource")
+        except HTTPError as e:
+            return PlainTextResponse(e.message + "\n", status_code=e.status)
+        vary = {} if fixed else {"Vary": "Accept"}
+        parts = path_segments(request.scope, prefix, request.path_params["rest"])
+        if parts is not None and suffix:
+            parts[-1] = parts[-1][:-len(suffix)]
+            if not parts[-1]:
+                parts = None
+        if parts is None:
+            return self._not_found(fmt, links, None, request.url.path, [], vary)
+
+        snapshot = self.handle.current
+        candidates = candidate_iris(namespace, parts)
+        key = ("describe", tuple(candidates), fmt.name, links.root)
+        etag = _etag(snapshot, key)
+        headers = {**vary, **_validators(etag, snapshot.modified)}
+        if _not_modified(request, etag, snapshot.modified):
+            return Response(status_code=304, headers=headers)
+        hit = snapshot.responses.get(key)
+        if hit is None:
+            ontology = self.ontology
+
+            def work() -> tuple[bytes | None, str | None, list[tuple[str, str]]]:
+                reader = Reader(snapshot.store, ontology)
+                node = reader.resolve(candidates)
+                if node is None:
+                    return None, None, reader.named(parts[-1]) if len(parts) == 1 else []
+                if fmt is _HTML:
+                    body = pages.resource_page(reader.view(node), links,
+                                               self._data_links(links, node.value))
+                else:
+                    body = _serialize_graph(reader.describe(node), fmt)
+                return body, node.value, []
+
+            try:
+                body, iri, similar = await anyio.to_thread.run_sync(_isolated, work)
+            except HTTPError as e:
+                return self._error(fmt, links, e)
+            if body is None:
+                return self._not_found(fmt, links, candidates[0], request.url.path, similar, vary)
+            snapshot.responses.put(key, body, iri or "")
+        else:
+            body, iri = hit
+        headers["Content-Location"] = _header_path(self._location(links, iri, fmt))
+        if fmt is _HTML:
+            return _html(body, headers=headers)
+        return Response(body, media_type=fmt.content_type, headers=headers)
+
+    @staticmethod
+    def _data_links(links: pages.Links, iri: str) -> list[tuple[str, str, str]]:
+        """(label, media type, URL) of the RDF downloads of a resource page."""
+        out = []
+        for name, label in (("turtle", "Turtle"), ("ntriples", "N-Triples"),
+                            ("jsonld", "JSON-LD"), ("rdfxml", "RDF/XML")):
+            fmt = next(f for f in GRAPH_FORMATS if f.name == name)
+            mime = fmt.content_type.split(";")[0]
+            if iri.startswith(iris.RESOURCE):
+                url = links.page(f"/data/{iri[len(iris.RESOURCE):]}.{_EXTENSIONS[name]}")
+            else:
+                url = (links.href(iri) or "") + "?format=" + name
+            out.append((label, mime, url))
+        return out
+
+    @staticmethod
+    def _location(links: pages.Links, iri: str, fmt: _Format) -> str:
+        """The URL of this very representation (``Content-Location``)."""
+        if iri.startswith(iris.RESOURCE):
+            local = iri[len(iris.RESOURCE):]
+            if fmt is _HTML:
+                return links.page(f"/page/{local}")
+            return links.page(f"/data/{local}.{_EXTENSIONS.get(fmt.name, fmt.name)}")
+        return (links.href(iri) or "") + f"?format={fmt.name}"
+
+    @staticmethod
+    def _not_found(fmt: _Format, links: pages.Links, iri: str | None, path: str,
+                   similar: Sequence[tuple[str, str]], headers: Mapping[str, str]) -> Response:
+        if fmt is _HTML:
+            return _html(pages.not_found_page(iri, path, links, similar), 404, headers)
+        text = f"nothing is known about <{iri}>\n" if iri else f"no resource at {path}\n"
+        return PlainTextResponse(text, status_code=404, headers=dict(headers))
+
+    @staticmethod
+    def _error(fmt: _Format, links: pages.Links, e: HTTPError) -> Response:
+        if fmt is _HTML:
+            return _html(pages.error_page(e.status, e.message, links), e.status)
+        return PlainTextResponse(e.message + "\n", status_code=e.status)
+
+    # -- ontology, VoID, static files, query page -----------------------------------------
+
+    async def ontology_route(self, request: Request) -> Response:
+        """``/ontology``: ``ontology/shilu.ttl`` (as written for Turtle), or its HTML page."""
+        links = _links(request)
+        try:
+            fmt = negotiate(LINKED_DATA_FORMATS, request.headers.get("accept"),
+                            request.query_params.get("format"), "the ontology")
+        except HTTPError as e:
+            return PlainTextResponse(e.message + "\n", status_code=e.status)
+
+        def render() -> bytes:
+            if fmt is _HTML:
+                header, sections = self.ontology.page_model()
+                return pages.ontology_page(header, sections, self.ontology.labels, links)
+            if fmt.name == "turtle":
+                return self.ontology.turtle
+            return _serialize_graph(self.ontology.triples, fmt)
+
+        return self._fixed_response(request, ("ontology", fmt.name, links.root), render, fmt,
+                                    vary=True)
+
+    async def static(self, request: Request) -> Response:
+        """``/static/NAME``: the style sheet and script of the pages (a fixed table)."""
+        item = pages.STATIC.get(request.path_params["name"])
+        if item is None:
+            return PlainTextResponse("not found\n", status_code=404)
+        body, content_type = item
+        fmt = _Format("static", content_type, ())
+        return self._fixed_response(request, ("static", request.path_params["name"]),
+                                    lambda: body, fmt, max_age=3600)
+
+    def _fixed_response(self, request: Request, key: Hashable, render: Callable[[], bytes],
+                        fmt: _Format, *, vary: bool = False, max_age: int = 0) -> Response:
+        """A response that depends on nothing but ``key`` for the process's lifetime."""
+        cached = self._fixed.get(key)
+        if cached is None:
+            body = render()
+            etag = '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"'
+            cached = self._fixed[key] = (body, fmt.content_type, etag)
+        body, content_type, etag = cached
+        headers = {"ETag": etag,
+                   "Cache-Control": f"public, max-age={max_age}" if max_age else "no-cache"}
+        if vary:
+            headers["Vary"] = "Accept"
+        if _not_modified(request, etag, 0) and request.headers.get("if-none-match"):
+            return Response(status_code=304, headers=headers)
+        if fmt is _HTML:
+            return _html(body, headers=headers)
+        return Response(body, media_type=content_type, headers=headers)
+
+    async def void(self, request: Request) -> Response:
+        """``/.well-known/void`` and ``/void``: the VoID description of the dataset."""
+        try:
+            fmt = negotiate(GRAPH_FORMATS, request.headers.get("accept"),
+                            request.query_params.get("format"), "the VoID description")
+        except HTTPError as e:
+            return PlainTextResponse(e.message + "\n", status_code=e.status)
+        snapshot = self.handle.current
+        base = _base_url(request)
+        key = ("void", fmt.name, base)
+        etag = _etag(snapshot, key)
+        headers = {"Vary": "Accept", **_validators(etag, snapshot.modified)}
+        if _not_modified(request, etag, snapshot.modified):
+            return Response(status_code=304, headers=headers)
+        hit = snapshot.responses.get(key)
+        if hit is None:
+            def work() -> bytes:
+                counts = snapshot.memo("void", lambda: void_counts(snapshot))
+                return _serialize_graph(void_triples(counts, base, snapshot.modified), fmt)
+
+            try:
+                body = await anyio.to_thread.run_sync(_isolated, work)
+            except HTTPError as e:
+                return PlainTextResponse(e.message + "\n", status_code=e.status)
+            snapshot.responses.put(key, body, fmt.content_type)
+        else:
+            body = hit[0]
+        return Response(body, media_type=fmt.content_type, headers=headers)
+
+    async def home(self, request: Request) -> Response:
+        """``/``: the query page (``?query=`` fills the editor and runs it)."""
+        links = _links(request)
+        query = request.query_params.get("query")
+        if query is not None and len(query.encode()) > self.max_body:
+            return _html(pages.error_page(413, f"query longer than {self.max_body} bytes",
+                                          links), 413)
+        snapshot = self.handle.current
+        stats = [("articles", str(len(snapshot.graphs))),
+                 ("store built", time.strftime("%Y-%m-%d %H:%M",
+                                               time.localtime(snapshot.modified)))]
+        return _html(pages.query_page(links, self.examples, query=query, stats=stats))
+
+
+def _examples() -> list[pages.Example]:
+    """The named queries (``shilu query --list``), with their parameters at their defaults."""
+    out = []
+    for q in list_queries():
+        try:
+            text = q.render()
+        except KeyError:  # a parameter without a default: show the placeholder
+            text = q.text
+        out.append(pages.Example(q.name, q.title, q.answers, text))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The app
+
+
 def create_app(
     store_path: str | Path,
     *,
     query_timeout: float = 30.0,
     max_rows: int = 100_000,
     max_body: int = 1_000_000,
+    max_result_bytes: int = 128 << 20,
     allow_service: bool = False,
+    check_interval: float = 1.0,
+    cache_bytes: int = 64 * 1024 * 1024,
 ) -> Starlette:
-    """A Starlette app serving the Oxigraph store directory ``store_path`` read-only.
+    """A Starlette app serving the store at ``store_path`` read-only.
 
+    :param store_path: a shilu store directory (``DIR`` with ``DIR/current``: the app follows
+        ``current`` to each new generation ``shilu build`` publishes) or a plain Oxigraph
+        directory (served as it is).
     :param query_timeout: wall-clock seconds a query may take (503 beyond).
     :param max_rows: most solutions / triples a result may have (413 beyond).
     :param max_body: most bytes a POST body or a query may have (413 beyond).
+    :param max_result_bytes: most bytes a serialized result may have (413 beyond).
     :param allow_service: allow ``SERVICE`` (federated queries make the server fetch
         arbitrary URLs, outside the time limit), refused with 403 by default.
+    :param check_interval: seconds between two looks at ``DIR/current``.
+    :param cache_bytes: memory for responses kept per store generation (0: no cache).
+    :raises FileNotFoundError: when there is no store at ``store_path``.
     """
-    handle = StoreHandle(store_path)
+    handle = StoreHandle(store_path, check_interval=check_interval, cache_bytes=cache_bytes)
     endpoint = SparqlEndpoint(handle, query_timeout=query_timeout, max_rows=max_rows,
-                              max_body=max_body, allow_service=allow_service)
+                              max_body=max_body, allow_service=allow_service,
+                              max_result_bytes=max_result_bytes)
+    ld = LinkedData(handle, max_body=max_body)
     app = Starlette(routes=[
+        Route("/", ld.home, methods=["GET"]),
         Route("/sparql", endpoint.sparql, methods=["GET", "POST", "OPTIONS"]),
         Route("/health", endpoint.health, methods=["GET"]),
-    ])
+        Route("/resource/{rest:path}", ld.resource, methods=["GET"]),
+        Route("/page/{rest:path}", ld.page, methods=["GET"]),
+        Route("/data/{rest:path}", ld.data, methods=["GET"]),
+        Route("/source/{rest:path}", ld.source, methods=["GET"]),
+        Route("/ontology", ld.ontology_route, methods=["GET"]),
+        Route("/.well-known/void", ld.void, methods=["GET"]),
+        Route("/void", ld.void, methods=["GET"]),
+        Route("/static/{name}", ld.static, methods=["GET"]),
+    ], middleware=[Middleware(CommonHeaders)])
     app.state.store = handle
     return app
 
@@ -717,13 +1667,18 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7878,
     log_level: str = "info",
-    **limits: Any,
+    access_log: bool = True,
+    **options: Any,
 ) -> None:
-    """Serve ``store_path`` at ``http://host:port/sparql`` until interrupted.
+    """Serve ``store_path`` (a store directory, followed across rebuilds, or a plain Oxigraph
+    directory) at ``http://host:port/`` until interrupted.
 
-    ``limits`` are passed to :func:`create_app` (``query_timeout``, ``max_rows``,
-    ``max_body``, ``allow_service``).
+    ``options`` are passed to :func:`create_app` (``query_timeout``, ``max_rows``,
+    ``max_body``, ``max_result_bytes``, ``allow_service``, ``check_interval``,
+    ``cache_bytes``).  uvicorn uses
+    uvloop and httptools when they are installed.
     """
     import uvicorn
 
-    uvicorn.run(create_app(store_path, **limits), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(store_path, **options), host=host, port=port, log_level=log_level,
+                access_log=access_log)

@@ -176,6 +176,6 @@ def test_cli_errors_are_one_line(tmp_path, mini_dir):
 
 
 def test_every_entry_point_has_help():
-    for verb in ("build", "query", "export", "serve"):
+    for verb in ("build", "query", "export", "eval", "serve"):
         r = run(verb, "--help")
         assert r.returncode == 0 and "example" in r.stdout.lower(), verb

@@ -100,7 +100,7 @@ ALL_LABELS = {"金朝", "遼朝", "金國"}
 def test_health(client):
     r = client.get("/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "graphs": 2}
+    assert r.json() == {"status": "ok", "graphs": 2, "generation": "oxigraph"}
 
 
 def test_get_query(client):
