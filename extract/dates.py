@@ -658,8 +658,13 @@ class _Scanner:
             agreeing = [r for r in rows if _agrees(r.year(n), gloss_year, month, gloss_month)]
             if agreeing:
                 era, year = agreeing[0], agreeing[0].year(n)
+                if g.month is not None:
+                    # 拱化五年十二月（1068年1月）: the article gives the Gregorian date; it wins
+                    year, md = g.year, _MD(j, g.month, g.day, False, False)
             elif all(gloss_year < r.first_year - _HOMONYM_DISTANCE or gloss_year > r.last_year + _HOMONYM_DISTANCE
                      for r in rows):
+                if g.month is not None:
+                    md = _MD(j, g.month, g.day, False, False)
                 return self.finish(start, j, year=gloss_year, md=md, gloss_year=gloss_year)
             else:
                 conflict = True
@@ -686,8 +691,8 @@ class _Scanner:
         month = md.month if md else None
         day = md.day if md else None
         lunar = md.lunar if md else lunar_default
-        if era is not None and md is not None:
-            lunar = True  # an era date's months are months of the Chinese calendar
+        if era is not None and md is not None and md.end != e:
+            lunar = True  # an era date's months are months of the Chinese calendar (unless from a gloss)
         return self.mention(
             s, e, year=year, end_year=end_year, month=month, day=day, lunar=lunar,
             precision=_precision(month, day), era=era.name if era else None,
@@ -789,6 +794,8 @@ class _Scanner:
         n = parse_number(m.group(1))
         if n is None or not 1 <= n.value <= 99:
             return None
+        if g.month is not None:
+            md = _MD(j, g.month, g.day, False, False)  # 二年四月（1128年5月）: the Gregorian date wins
         return self.finish(i, j, year=g.year, md=md, gloss_year=g.year)
 
     # 次年, 同年十二月 ------------------------------------------------------------------------

@@ -81,12 +81,20 @@ class ClassRules:
         out = []
         for n, row in enumerate(rows, 1):
             evidence, pattern, klass = row[0], row[1], row[2]
-            if evidence not in ("category", "lead", "name"):
+            if evidence not in ("category", "lead", "name", "before", "after"):
                 raise ValueError(f"class rule {n}: unknown evidence {evidence!r}")
             out.append((evidence, re.compile(pattern), klass, f"{evidence}:{pattern}"))
         return cls(tuple(out))
 
-    def classify(self, name: str, page: PageInfo | None, other_names: Iterable[str] = ()) -> tuple[str | None, str | None]:
+    def context_class(self, before: str, after: str) -> str | None:
+        """The class the words around a mention vote for (Simplified text), if any."""
+        for evidence, pattern, klass, _ in self.rules:
+            if (evidence == "before" and pattern.search(before)) or (evidence == "after" and pattern.search(after)):
+                return klass
+        return None
+
+    def classify(self, name: str, page: PageInfo | None, other_names: Iterable[str] = (),
+                 votes: Counter[str] | None = None) -> tuple[str | None, str | None]:
         """The class of a thing named ``name`` (also known as ``other_names``) and the rule that
         decided it, or (None, None)."""
         if page is not None:
@@ -100,6 +108,9 @@ class ClassRules:
         for evidence, pattern, klass, label in self.rules:
             if evidence == "name" and any(pattern.search(f) for f in forms):
                 return klass, label
+        if votes:
+            klass, n = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+            return klass, f"context:{n} vote(s)"
         return None, None
 
 
@@ -115,11 +126,13 @@ class Lexicon:
     _matcher: NameMatcher | None = field(default=None, repr=False)
     _names_of: dict[str, tuple[str, ...]] | None = field(default=None, repr=False)
     _classes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict, repr=False)
+    votes: dict[str, Counter[str]] = field(default_factory=dict)  # key -> context class votes
 
     @classmethod
     def from_articles(cls, articles: Iterable[Article], alias_rows: Iterable[list[str]] = (),
-                      polities: PolityTable | None = None) -> Lexicon:
+                      polities: PolityTable | None = None, rules: ClassRules | None = None) -> Lexicon:
         lex = cls(polities=polities)
+        articles = list(articles)
         for row in alias_rows:
             canonical, alias = key(row[0]), key(row[1])
             if alias != canonical:
@@ -130,7 +143,25 @@ class Lexicon:
             lex.name(row[1], key(row[0]))
         for article in articles:
             lex.add_article(article)
+        if rules is not None:
+            for article in articles:
+                lex.add_context(article, rules)
         return lex
+
+    def add_context(self, article: Article, rules: ClassRules) -> None:
+        """Let the words around each link vote for the linked thing's class (攻陷X: a place)."""
+        text = article.text
+        for link in article.links:
+            if link.kind != "wiki" or _NOT_A_THING.match(link.target):
+                continue
+            base = key(base_name(link.target))
+            if not key(link.text).startswith(base) and not link_alias(link.text, link.target):
+                continue
+            start = link.plain.start
+            end = start + len(base) if key(link.text).startswith(base) else link.plain.end
+            klass = rules.context_class(to_hans(text[max(0, start - 6):start]), to_hans(text[end:end + 4]))
+            if klass:
+                self.votes.setdefault(self.resolve(link.target), Counter())[klass] += 1
 
     def names_of(self, k: str) -> tuple[str, ...]:
         """Every name (t2s) recorded for the thing ``k``."""
@@ -145,7 +176,7 @@ class Lexicon:
     def classify(self, k: str, rules: ClassRules) -> tuple[str | None, str | None]:
         """The class of the thing ``k`` from all the evidence the corpus has (cached)."""
         if k not in self._classes:
-            self._classes[k] = rules.classify(self.display(k), self.pages.get(k), self.names_of(k))
+            self._classes[k] = rules.classify(self.display(k), self.pages.get(k), self.names_of(k), self.votes.get(k))
         return self._classes[k]
 
     def name(self, name: str, k: str) -> None:
@@ -341,7 +372,60 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
                 k = _choose(candidates, local)
                 mentions.append(Mention(k, surface, span, via, plain))
                 aliases.setdefault(k, set())
+        # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
+        occupied = sorted((m.plain.start - base_off, m.plain.end - base_off) for m in mentions
+                          if base_off <= m.plain.start < sentence.plain.end and m.via != "phrase")
+        for ds, de in discover_settlements(hans, occupied, lexicon.polities):
+            plain = Span(base_off + ds, base_off + de)
+            labels = labels_for(article, plain)
+            k = lexicon.resolve(labels[1])
+            mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
+            aliases.setdefault(k, set())
     entities = [_entity(k, lexicon, rules, names) for k, names in aliases.items()]
     entities.sort(key=lambda e: e.key)
     mentions.sort(key=lambda m: (m.plain.start, m.plain.end))
     return topic, entities, mentions
+
+
+# Suffixes of settlement names that may be found without a link, and what may not precede
+# them in a name (numbers, quantifiers, verbs, prepositions, punctuation).
+_SETTLEMENT_SUFFIX = frozenset("州府城寨砦堡关")
+_NOT_IN_NAME = frozenset("，。、；：（）()「」“”《》 \t的之于於在至到往入和与及并或等被把将向从自由以为是了又也各诸数两此该本其每另诸攻取破陷下克拔占据围领经过抵退回奔逃迁移设置改升降称号名该原旧新今故即乃遂亦再复"
+                         "年月日初旬底间一二三四五六七八九十百千万0123456789")
+_GENERIC_AFTER = {"城": frozenset("池墙门内外中下破陷守楼头墙郭邑市镇"), "府": frozenset("库兵军中内"), "州": frozenset("县郡府城")}
+_GENERIC_NAMES = frozenset({"政府", "幕府", "官府", "王府", "知府", "首府", "神州", "九州", "中州", "外州", "京城", "都城", "坚城", "孤城", "全城", "满城", "攻城", "守城", "出城", "入城", "屠城", "围城", "空城", "边城", "长城", "筑城", "城关", "海关", "雄关", "边关", "过关", "险关", "入关", "出关", "难关", "通关"})
+
+
+def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: PolityTable | None) -> list[tuple[int, int]]:
+    """Spans of settlement names ending in 州/府/城/寨/堡/關 that no mention covers yet.
+
+    Walks left from the suffix over at most three characters, stopping at a character that
+    cannot be part of a name, at a mention, or at a one-character polity name once the name
+    has two characters (金臨洮府 → 臨洮府, but 平夏城 keeps its 夏).
+    """
+    taken = [False] * len(hans)
+    for a, b in occupied:
+        for i in range(max(a, 0), min(b, len(hans))):
+            taken[i] = True
+    shorts = polities.shorts if polities is not None else {}
+    out: list[tuple[int, int]] = []
+    for i, ch in enumerate(hans):
+        if ch not in _SETTLEMENT_SUFFIX or taken[i]:
+            continue
+        nxt = hans[i + 1] if i + 1 < len(hans) else ""
+        if nxt and nxt in _GENERIC_AFTER.get(ch, ()):
+            continue
+        j = i
+        while j > 0 and i - j < 3:
+            c = hans[j - 1]
+            if taken[j - 1] or c in _NOT_IN_NAME or c in _SETTLEMENT_SUFFIX:
+                break
+            if c in shorts and len(c) == 1 and i - j + 1 >= 2:
+                break
+            j -= 1
+        if i - j < 1 or hans[j:i + 1] in _GENERIC_NAMES:
+            continue
+        out.append((j, i + 1))
+        for t in range(j, i + 1):
+            taken[t] = True
+    return out
