@@ -13,7 +13,9 @@ What :func:`find_dates` recognises, each as one :class:`DateMention` with its sp
                                a range (``year`` … ``end_year``)
 ``嘉定四年`` ``應曆十五年``        an era year: ``first_year + n - 1`` from the era table
 ``祥兴二年二月六日``              an era date: the year from the era, lunar month and day
-``嘉定四年（1211年）``            an era year with its gloss; a gloss that disagrees is a *conflict*
+``嘉定四年（1211年）``            an era year with its gloss; a gloss that disagrees is a *conflict*;
+                               a gloss with a month (``…十月十一日（1038年11月10日）``) gives
+                               the Gregorian date, which the article states
 ``十一年（1251年）三月``          a bare era year dated by its gloss
 ``三月`` ``正月`` ``閏八月``        a bare month (lunar in Chinese numerals, Gregorian in Arabic)
 ``次年`` ``同年`` ``是年`` ``三日後`` ``數月後`` ``次月`` ``翌日``
@@ -449,7 +451,7 @@ for _w in sorted(_REL_WORDS, key=len, reverse=True):
 _REL_NOT_BEFORE = set("号龄纪轻代份鉴度轮")
 _REL_NOT_AFTER = set("相于最此之以前")
 _COPULA_BEFORE = set("都也就还又正乃即便不只但则亦")
-_REL_NOT_FOLLOWED = re.compile(r"[0-9一二三四五六七八九十]+岁|[0-9]|进士|及第|登第")
+_REL_NOT_FOLLOWED = re.compile(r"[0-9一二三四五六七八九十]+岁|进士|及第|登第")
 
 _CN_MONTH_VALUE = {"正": 1, "冬": 11, "腊": 12}
 _DURATION_AFTER = re.compile(r"(?:来|之久|历史)")
@@ -520,8 +522,8 @@ def _month_day(norm: str, i: int, *, arabic_ok: bool, season: bool = True, year:
     j = i
     if season:
         m = _SEASON_RE.match(norm, j)
-        if m and m.end() > j:
-            j = m.end()
+        if m and m.end() > j and (_MONTH_CN.match(norm, m.end()) or _CALENDAR.match(norm, m.end())):
+            j = m.end()  # 秋七月 (but 冬月 is the eleventh month)
     lunar_said = False
     m = _CALENDAR.match(norm, j)
     if m:
@@ -652,7 +654,7 @@ class _Scanner:
         rows = self.eras.candidates(name, n, polity_hint=self.hint, local_hint=local)
         month = md.month if md else None
         era = rows[0]
-        conflict = False
+        conflict = gloss_date = False
         year = era.year(n)
         if gloss_year is not None:
             agreeing = [r for r in rows if _agrees(r.year(n), gloss_year, month, gloss_month)]
@@ -660,7 +662,7 @@ class _Scanner:
                 era, year = agreeing[0], agreeing[0].year(n)
                 if g.month is not None:
                     # 拱化五年十二月（1068年1月）: the article gives the Gregorian date; it wins
-                    year, md = g.year, _MD(j, g.month, g.day, False, False)
+                    year, md, gloss_date = g.year, _MD(j, g.month, g.day, False, False), True
             elif all(gloss_year < r.first_year - _HOMONYM_DISTANCE or gloss_year > r.last_year + _HOMONYM_DISTANCE
                      for r in rows):
                 if g.month is not None:
@@ -683,16 +685,17 @@ class _Scanner:
                 if end_md:
                     j = end_md.end
         return self.finish(start, j, year=year, md=md, era=era, gloss_year=gloss_year, conflict=conflict,
-                           end_year=end_year, end_md=end_md)
+                           end_year=end_year, end_md=end_md, gloss_date=gloss_date)
 
     def finish(self, s: int, e: int, *, year: int | None, md: _MD | None, era: Era | None = None,
                gloss_year: int | None = None, conflict: bool = False, end_year: int | None = None,
-               end_md: _MD | None = None, approximate: bool = False, lunar_default: bool = False) -> DateMention:
+               end_md: _MD | None = None, approximate: bool = False,
+               gloss_date: bool = False) -> DateMention:
         month = md.month if md else None
         day = md.day if md else None
-        lunar = md.lunar if md else lunar_default
-        if era is not None and md is not None and md.end != e:
-            lunar = True  # an era date's months are months of the Chinese calendar (unless from a gloss)
+        lunar = md.lunar if md else False
+        if era is not None and md is not None and not gloss_date:
+            lunar = True  # an era date's months are months of the Chinese calendar
         return self.mention(
             s, e, year=year, end_year=end_year, month=month, day=day, lunar=lunar,
             precision=_precision(month, day), era=era.name if era else None,
@@ -818,12 +821,13 @@ class _Scanner:
             kind, offset = _REL_WORDS[w]
             md = g = None
             if kind.endswith("_year"):
-                end, md, g = _md_gloss(norm, e, arabic_ok=False)
+                end, md, g = _md_gloss(norm, e, arabic_ok=True)
                 if g is not None:
                     # 次年（1116年）六月: the gloss dates it
                     return self.mention(i, end, year=g.year, relative=kind, offset=offset, gloss_year=g.year,
                                         month=md.month if md else None, day=md.day if md else None,
-                                        lunar=bool(md), precision=_precision(md.month if md else None,
+                                        lunar=md.lunar if md else False,
+                                        precision=_precision(md.month if md else None,
                                                                              md.day if md else None),
                                         leap=md.leap if md else False)
             else:

@@ -52,6 +52,13 @@ def link_alias(text: str, target: str) -> str | None:
 _ACTION = frozenset("攻伐灭败降征侵围占夺杀死战击破克陷取援救逃")
 
 
+def is_descriptive(title: str) -> bool:
+    """A title that tells what happened (木華黎攻佔京兆府長安之戰) rather than naming a thing
+    one would find in running text."""
+    base = to_hans(base_name(title))
+    return len(base) > 6 and any(ch in _ACTION for ch in base[:-2])
+
+
 def page_title_of(article: Article) -> str:
     """The Wikipedia title of an article: its file name, unless that is not a title at all
     (the seeds are named by hash), then its bold title term."""
@@ -220,7 +227,8 @@ class Lexicon:
             if link.kind == "wiki" and not _NOT_A_THING.match(link.target):
                 lk = self.resolve(link.target)
                 self.spell(lk, link.target)
-                self.name(link.target, lk)
+                if not is_descriptive(link.target):
+                    self.name(link.target, lk)
                 alias = link_alias(link.text, link.target)
                 if alias:
                     self.name(alias, lk)
@@ -248,6 +256,8 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
     if page is not None:
         for n in page.names:
             names.add((to_hant(base_name(n)), to_hans(base_name(n))))
+    for n in lexicon.names_of(k):  # every name the corpus and the alias table give it
+        names.add((to_hant(n), n))
     names.discard(labels)
     cls, rule = lexicon.classify(k, rules)
     wiki = page.title if page is not None else display
@@ -346,6 +356,11 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             # thing is mentioned, but the words stay open to the name matcher.
             mentions.append(Mention(k, link.text, link.span, "phrase", link.plain))
             continue
+        if is_descriptive(link.target) and lexicon.classify(k, rules)[0] in ("Battle", "War"):
+            # A descriptive title (木華黎攻佔京兆府長安之戰) names a battle and states its facts:
+            # the words inside stay open to the name matcher and to event extraction.
+            mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "descriptive", plain))
+            continue
         mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "link", plain))
         taken.append((plain.start, plain.end))
     # Known names in running text, outside links.
@@ -374,7 +389,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
                 aliases.setdefault(k, set())
         # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
         occupied = sorted((m.plain.start - base_off, m.plain.end - base_off) for m in mentions
-                          if base_off <= m.plain.start < sentence.plain.end and m.via != "phrase")
+                          if base_off <= m.plain.start < sentence.plain.end and m.via not in ("phrase", "descriptive"))
         for ds, de in discover_settlements(hans, occupied, lexicon.polities):
             plain = Span(base_off + ds, base_off + de)
             labels = labels_for(article, plain)
@@ -391,9 +406,9 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
 # them in a name (numbers, quantifiers, verbs, prepositions, punctuation).
 _SETTLEMENT_SUFFIX = frozenset("州府城寨砦堡关")
 _NOT_IN_NAME = frozenset("，。、；：（）()「」“”《》 \t的之于於在至到往入和与及并或等被把将向从自由以为是了又也各诸数两此该本其每另诸攻取破陷下克拔占据围领经过抵退回奔逃迁移设置改升降称号名该原旧新今故即乃遂亦再复"
-                         "年月日初旬底间一二三四五六七八九十百千万0123456789")
-_GENERIC_AFTER = {"城": frozenset("池墙门内外中下破陷守楼头墙郭邑市镇"), "府": frozenset("库兵军中内"), "州": frozenset("县郡府城")}
-_GENERIC_NAMES = frozenset({"政府", "幕府", "官府", "王府", "知府", "首府", "神州", "九州", "中州", "外州", "京城", "都城", "坚城", "孤城", "全城", "满城", "攻城", "守城", "出城", "入城", "屠城", "围城", "空城", "边城", "长城", "筑城", "城关", "海关", "雄关", "边关", "过关", "险关", "入关", "出关", "难关", "通关"})
+                         "年月日初旬底间一二三四五六七八九十百千万0123456789任兼知举偿有就命沿着缘出进屯守驻镇治")
+_GENERIC_AFTER = {"城": frozenset("池墙门内外中下破陷守楼头墙郭邑市镇"), "府": frozenset("库兵军中内"), "州": frozenset("县郡府城"), "关": frozenset("系键口心注闭于联切连押")}
+_GENERIC_NAMES = frozenset({"政府", "幕府", "官府", "王府", "知府", "首府", "神州", "九州", "中州", "外州", "京城", "都城", "坚城", "孤城", "全城", "满城", "攻城", "守城", "出城", "入城", "屠城", "围城", "空城", "边城", "长城", "筑城", "城关", "海关", "雄关", "边关", "过关", "险关", "入关", "出关", "难关", "通关", "有关", "相关", "机关", "知州", "知府", "进城", "出城", "州府", "本州", "该州"})
 
 
 def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: PolityTable | None) -> list[tuple[int, int]]:

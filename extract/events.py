@@ -36,7 +36,7 @@ MILITARY = frozenset({"Capture", "Attack", "Victory", "Conquest"})
 _CLAUSE = re.compile(r"[，,；;：:。！？!?（）()]")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _AGREE = re.compile(r"同意|答应|答應|允许|允許|许诺|許諾")
 _PURPOSE = re.compile(r"^[^，。]{0,6}?的?(?:策略|计划|計劃|目的|战略|戰略|政策|意图|意圖|口号|口號|主张|主張|方针|方針|野心|企图)")
@@ -138,6 +138,9 @@ class _ArticleState:
         self.polities = polities
         self.linked = linked or {}
         self.triggers: TriggerTable | None = None
+        # In an article about a war, the side its lead names first: the side of commanders
+        # whose allegiance nothing else tells (蒙金戰爭: 大蒙古國).
+        self.side: str | None = None
         self.subject: str | None = None
         self.military_agents: tuple[str, ...] = ()
         self.reset()
@@ -178,6 +181,13 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
             linked.setdefault(m.key, m.plain.start)
     state = _ArticleState(topic, info, polities, linked)
     state.triggers = triggers
+    topic_info = info.get(topic) if topic else None
+    if topic_info is not None and _is(topic_info.cls, frozenset({"War", "Battle"})) and article.lead:
+        lead = article.lead[0].plain
+        for m in mentions:
+            if lead.start <= m.plain.start < lead.end and _is(info.get(m.key, EntityInfo(None, None, None)).cls, POLITY):
+                state.side = m.key
+                break
     events: list[Event] = []
     section = None
     dates = DateContext()
@@ -206,7 +216,7 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
         if len(hans) != len(sentence.text):
             hans = sentence.text
         events.extend(_sentence_events(article, sentence.text, hans, sentence.span, local, triggers, state,
-                                       dates, eras))
+                                       dates, eras, sentence.kind))
     return events
 
 
@@ -239,7 +249,8 @@ def _clause_head(hans: str, cs: int, ce: int, local: list[_M]) -> _M | None:
 
 
 def _sentence_events(article: Article, text: str, hans: str, span: Span, local: list[_M], triggers: TriggerTable,
-                     state: _ArticleState, dates: DateContext, eras: EraTable | None) -> list[Event]:
+                     state: _ArticleState, dates: DateContext, eras: EraTable | None,
+                     kind_of_sentence: str = "text") -> list[Event]:
     quoted = _quoted(hans)
     # dates in this sentence, resolved in order
     resolved: list[tuple[int, object]] = []
@@ -248,7 +259,7 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
         dates.observe(dm)
         resolved.append((dm.start, r))
     carried = dates_current(dates) if (not resolved and _CONTINUES_YEAR.search(hans)) else None
-    local = [m for m in local if m.via != "phrase" and not any(qs <= m.start < qe for qs, qe in quoted)]
+    local = [m for m in local if m.via not in ("phrase", "descriptive") and not any(qs <= m.start < qe for qs, qe in quoted)]
     bounds = sorted({0, len(hans), *(m.end() for m in _CLAUSE.finditer(hans))})
     clauses = list(zip(bounds, bounds[1:]))
     heads = [_clause_head(hans, cs, ce, local) for cs, ce in clauses]
@@ -286,6 +297,9 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                     date = r
             if date is None and not resolved:
                 date = carried
+            if date is None and kind_of_sentence == "list" and not any(pos <= ts for pos, _ in resolved):
+                # a list item gives its date after the title: 木華黎攻佔京兆府長安之戰 1223年
+                date = next((r for pos, r in resolved if r is not None), None)
             if _LATER.search(hans[cs:ts]) and not any(cs <= pos < ts for pos, _ in resolved):
                 date = None  # 為之後南侵北宋: later than the date before, by how much the text does not say
             for role_set in _frame(trig, hans, cs, ts, te, ce, local, state):
@@ -360,7 +374,7 @@ def _polity_of(m: _M, state: _ArticleState) -> str:
         return m.serves
     i = state.info.get(m.key)
     if i is not None and _is(i.cls, PERSON):
-        polity = i.ruler_of or i.affiliation
+        polity = i.ruler_of or i.affiliation or state.side
         return state.prefer(polity) if polity else m.key
     return m.key
 
@@ -443,6 +457,8 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             targets = [m.key for m in target_ms[-1:]] or ([state.subject] if state.subject and kind != "Capture" else [])
         else:
             agents = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
+            if not agents and military and state.side:
+                agents = [state.side]
             targets = [m.key for m in _targets_after(hans, te, ce, local, allowed)]
         targets = [t for t in targets if _target_ok(kind, t, state)]
         for a in agents:
