@@ -263,7 +263,7 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
     wiki = page.title if page is not None else display
     ruler_of = affiliation = None
     if cls in ("Ruler", "Person"):
-        polity = _polity_named(page, [display, *(n for n in (page.names if page else ()))], lexicon)
+        polity = _polity_named(page, [display, *(n for n in (page.names if page else ())), *lexicon.names_of(k)], lexicon)
         if cls == "Ruler":
             ruler_of = polity
         else:

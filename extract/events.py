@@ -37,6 +37,7 @@ _CLAUSE = re.compile(r"[，,；;：:。！？!?（）()]")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
 _INTENT = re.compile(r"欲|想|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
+_PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _AGREE = re.compile(r"同意|答应|答應|允许|允許|许诺|許諾")
 _PURPOSE = re.compile(r"^[^，。]{0,6}?的?(?:策略|计划|計劃|目的|战略|戰略|政策|意图|意圖|口号|口號|主张|主張|方针|方針|野心|企图)")
@@ -211,20 +212,30 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
                 i = info.get(m.key)
                 local.append(_M(m.plain.start - s0, m.plain.end - s0, m.key, i.cls if i else None, m.via))
             j += 1
-        _link_commanders(local)
         hans = to_hans(sentence.text)
         if len(hans) != len(sentence.text):
             hans = sentence.text
+        _link_commanders(local, hans)
         events.extend(_sentence_events(article, sentence.text, hans, sentence.span, local, triggers, state,
                                        dates, eras, sentence.kind))
     return events
 
 
-def _link_commanders(local: list[_M]) -> None:
-    """宋將孟珙: the person right after a commander compound serves its polity."""
+def _link_commanders(local: list[_M], hans: str = "") -> None:
+    """宋將孟珙, 金朝完顏婁室, 南宋四川安撫使安丙: a person right after a commander compound,
+    or after a polity and an office title, serves that polity."""
     for a, b in zip(local, local[1:]):
-        if a.via == "commander" and b.start - a.end <= 1 and b.via != "commander":
+        if b.via == "commander" or not _is(b.cls, PERSON):
+            continue
+        if a.via == "commander" and b.start - a.end <= 1:
             b.serves = a.key
+        elif _is(a.cls, POLITY) and 0 <= b.start - a.end <= 8 and _TITLE_GAP.match(hans[a.end:b.start]):
+            b.serves = a.key
+
+
+# What may stand between a polity and its officer: an office title, no verb, no punctuation.
+_TITLE_GAP = re.compile(r"^(?:|[^，。、；：,;:（）()与與和及被把向于於攻伐灭滅败敗降派遣命率领領]{0,8}?"
+                        r"(?:将|將|将领|將領|将军|將軍|大将|大將|元帅|元帥|使|尚书|尚書|宰相|丞相|太尉|都统|都統|节度使|節度使|统制|統制|王|公|侯|帅|帥|守将|守將))$")
 
 
 # What may stand before a clause's subject: dates and connectives, nothing that governs it.
@@ -258,7 +269,8 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
         r = dates.resolve(dm)
         dates.observe(dm)
         resolved.append((dm.start, r))
-    carried = dates_current(dates) if (not resolved and _CONTINUES_YEAR.search(hans)) else None
+    opens_without_subject = not any(m.start <= 6 and _is(m.cls, AGENTIVE) for m in local)
+    carried = dates_current(dates) if (not resolved and (_CONTINUES_YEAR.search(hans) or opens_without_subject)) else None
     local = [m for m in local if m.via not in ("phrase", "descriptive") and not any(qs <= m.start < qe for qs, qe in quoted)]
     bounds = sorted({0, len(hans), *(m.end() for m in _CLAUSE.finditer(hans))})
     clauses = list(zip(bounds, bounds[1:]))
@@ -291,6 +303,10 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                 continue  # 同意聯合蒙古滅金: the alliance is a fact, the conquest a plan
             if trig.kind != "Alliance" and _PURPOSE.search(hans[te:ce]):
                 continue  # 滅金的策略: a strategy, not a deed
+            if trig.kind == "Attack" and any(k2.kind == "Capture" and 0 <= s2 - te <= 1 for s2, _, k2 in found):
+                continue  # 出兵攻佔X: the capture is the fact, the marching out its lead-in
+            if trig.kind != "Alliance" and _PLAN.search(hans[:ts]):
+                continue  # 金宋約定：金兵進取遼中京: terms of an agreement, not deeds
             date = None
             for pos, r in resolved:
                 if pos <= ts and r is not None:
@@ -412,7 +428,12 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
             chain.append(m)
         else:
             break
-    return [m for m in chain if _allowed(m.cls, allowed) and not _RELATIVE.match(hans, m.end)]
+    return [m for m in chain if _allowed(m.cls, allowed) and not _RELATIVE.match(hans, m.end)
+            and not (_is(m.cls, POLITY) and _ARMY_AFTER.match(hans, m.end))]
+
+
+# 消滅金國主力部隊: the army, not the state
+_ARMY_AFTER = re.compile(r"主力|军队|軍隊|部队|部隊|大军|大軍|援军|援軍|残部|殘部|骑兵|騎兵|水军|水軍")
 
 
 # 遼朝的黃龍府, 宋朝首都汴京, 北宋麟州: a polity before a place only says whose place it is
@@ -453,6 +474,8 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             bei = max(before.rfind("被"), before.rfind("为"), before.rfind("為"))
             agent_ms = [m for m in local if cs + bei < m.start and m.end <= ts and _is(m.cls, AGENTIVE)]
             target_ms = [m for m in local if cs <= m.start and m.end <= cs + bei and _allowed(m.cls, allowed)]
+            adjacent = [m for m in target_ms if cs + bei - m.end <= 1]
+            target_ms = adjacent or target_ms
             agents = agents_of(agent_ms)
             targets = [m.key for m in target_ms[-1:]] or ([state.subject] if state.subject and kind != "Capture" else [])
         else:
@@ -519,7 +542,7 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                     results.append((("agent", a), ("target", t)))
     elif frame == "accession":
         persons = _agent_before(hans, cs, ts, local, state, person_only=True)
-        if not persons and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
+        if not persons and _bare(before) and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
             persons = [_M(0, 0, state.subject, "Person", "subject")]
         shiwei = hans.find("是为", te)
         if shiwei >= 0:
@@ -534,10 +557,14 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 state.info[p.key] = EntityInfo(old.cls, polity, old.affiliation)  # he rules it from now on
     elif frame == "death":
         persons = _agent_before(hans, cs, ts, local, state, person_only=True)
-        if not persons and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
+        if not persons and _bare(before) and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
             persons = [_M(0, 0, state.subject, "Person", "subject")]
         for p in persons[-1:]:
             results.append((("agent", p.key),))
+    elif frame == "killed":
+        # 殺死金將兀沙惹, 陣斬宋將張師: the one killed is named after the verb
+        for m in _targets_after(hans, te, ce, local, frozenset({"Person", "Ruler"})):
+            results.append((("agent", m.key),))
     elif frame == "founding":
         agents = [m.key for m in _agent_before(hans, cs, ts, local, state)[-1:]] or subject_agents()
         polities = [m.key for m in local if te <= m.start and m.end <= ce and _is(m.cls, POLITY)]
@@ -550,6 +577,12 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
 
 def _trigger_starts(hans: str, te: int, ce: int, state: _ArticleState) -> list[int]:
     return [te + s for s, _, trig in state.triggers.find(hans[te:ce]) if trig.kind != "Alliance"]
+
+
+def _bare(before: str) -> bool:
+    """Nothing but dates and connectives before the verb: its subject is the one carried over
+    (成吉思汗…，病死), not someone the text names but we do not know (遼成安公主…絕食死)."""
+    return bool(_HEAD_LEAD.match(before)) or before.endswith(("便", "就", "旋即", "随即", "隨即"))
 
 
 def _target_ok(kind: str, key: str, state: _ArticleState) -> bool:
