@@ -9,7 +9,7 @@ against it. Typing rules and aliases are data (`ontology/class_rules.tsv`, `alia
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -166,7 +166,7 @@ class Lexicon:
                 continue
             start = link.plain.start
             end = start + len(base) if key(link.text).startswith(base) else link.plain.end
-            klass = rules.context_class(to_hans(text[max(0, start - 6):start]), to_hans(text[end:end + 4]))
+            klass = rules.context_class(to_hans(text[max(0, start - 6):start]), to_hans(text[end:end + 6]))
             if klass:
                 self.votes.setdefault(self.resolve(link.target), Counter())[klass] += 1
 
@@ -376,7 +376,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
         base_off = sentence.plain.start
         for hit in matcher.find(hans):
             ps, pe = base_off + hit.start, base_off + hit.end
-            i = bisect_right(starts, pe) - 1
+            i = bisect_left(starts, pe) - 1  # the last mention starting before this hit ends
             if i >= 0 and taken[i][1] > ps:
                 continue  # overlaps a link or bold name
             plain = Span(ps, pe)

@@ -231,6 +231,8 @@ def _link_commanders(local: list[_M], hans: str = "") -> None:
             b.serves = a.key
         elif _is(a.cls, POLITY) and 0 <= b.start - a.end <= 8 and _TITLE_GAP.match(hans[a.end:b.start]):
             b.serves = a.key
+        elif a.serves and _is(a.cls, PERSON) and hans[a.end:b.start] in ("、", "和", "及", "与", "與"):
+            b.serves = a.serves  # 金朝完顏婁室、完顏斡魯: both serve 金朝
 
 
 # What may stand between a polity and its officer: an office title, no verb, no punctuation.
