@@ -183,12 +183,7 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
     state = _ArticleState(topic, info, polities, linked)
     state.triggers = triggers
     topic_info = info.get(topic) if topic else None
-    if topic_info is not None and _is(topic_info.cls, frozenset({"War", "Battle"})) and article.lead:
-        lead = article.lead[0].plain
-        for m in mentions:
-            if lead.start <= m.plain.start < lead.end and _is(info.get(m.key, EntityInfo(None, None, None)).cls, POLITY):
-                state.side = m.key
-                break
+    wants_side = topic_info is not None and _is(topic_info.cls, frozenset({"War", "Battle"}))
     events: list[Event] = []
     section = None
     dates = DateContext()
@@ -216,8 +211,12 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
         if len(hans) != len(sentence.text):
             hans = sentence.text
         _link_commanders(local, hans)
-        events.extend(_sentence_events(article, sentence.text, hans, sentence.span, local, triggers, state,
-                                       dates, eras, sentence.kind))
+        found = _sentence_events(article, sentence.text, hans, sentence.span, local, triggers, state,
+                                 dates, eras, sentence.kind)
+        if wants_side and state.side is None and sentence.section == -1:
+            # the side of a war article: the agent of the first deed its lead tells
+            state.side = next((e.roles[0][1] for e in found if e.kind in MILITARY), None)
+        events.extend(found)
     return events
 
 
@@ -485,6 +484,10 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             if not agents and military and state.side:
                 agents = [state.side]
             targets = [m.key for m in _targets_after(hans, te, ce, local, allowed)]
+            if not targets and kind == "Conquest":
+                # 摧毀當時位於華北…的金國: a long modifier stands between verb and polity
+                stop = min([t for t in _trigger_starts(hans, te, len(hans), state) if t > te] + [len(hans)])
+                targets = [m.key for m in local if te <= m.start and m.end <= stop and _is(m.cls, POLITY)][:1]
         targets = [t for t in targets if _target_ok(kind, t, state)]
         for a in agents:
             for t in targets:
