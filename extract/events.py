@@ -141,6 +141,8 @@ class _ArticleState:
         # In an article about a war, the side its lead names first: the side of commanders
         # whose allegiance nothing else tells (蒙金戰爭: 大蒙古國).
         self.side: str | None = None
+        # The polity the article follows: its topic, or the topic person's polity.
+        self.home: str | None = None
         self.subject: str | None = None
         self.military_agents: tuple[str, ...] = ()
         self.reset()
@@ -183,6 +185,10 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
     state.triggers = triggers
     topic_info = info.get(topic) if topic else None
     wants_side = topic_info is not None and _is(topic_info.cls, frozenset({"War", "Battle"}))
+    if topic_info is not None and _is(topic_info.cls, POLITY):
+        state.home = topic
+    elif topic_info is not None and _is(topic_info.cls, PERSON) and (topic_info.ruler_of or topic_info.affiliation):
+        state.home = state.prefer(topic_info.ruler_of or topic_info.affiliation)
     events: list[Event] = []
     section = None
     dates = DateContext()
@@ -542,6 +548,8 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         if not agents and state.subject:
             agents = [_ruler_polity(state.subject, state)]
         targets = [_polity_of(m, state) for m in target_ms[:1]]
+        if not targets and state.home and all(a != state.home for a in agents):
+            targets = [state.home]  # 移剌瑗舉州投降 in 孟珙's article: to the side the article follows
         for a in agents:
             for t in targets:
                 if a and a != t:
@@ -561,6 +569,15 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 results.append((("agent", p.key), ("target", polity)))
                 old = state.info.get(p.key, EntityInfo("Ruler", None, None))
                 state.info[p.key] = EntityInfo(old.cls, polity, old.affiliation)  # he rules it from now on
+    elif frame == "handover":
+        heirs = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, PERSON)]
+        giver = _agent_before(hans, cs, ts, local, state, person_only=True)
+        giver_key = giver[-1].key if giver else state.subject
+        polity = _polity_for_person(giver_key, local, state) if giver_key else None
+        for h in heirs[-1:]:  # 傳位給金末帝完顏承麟: the name nearest the end is the heir's own
+            target = polity or _polity_for_person(h.key, local, state)
+            if target:
+                results.append((("agent", h.key), ("target", target)))
     elif frame == "death":
         persons = _agent_before(hans, cs, ts, local, state, person_only=True)
         if not persons and _bare(before) and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
