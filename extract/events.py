@@ -486,11 +486,17 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             target_ms = adjacent or target_ms
             agents = agents_of(agent_ms)
             targets = [m.key for m in target_ms[-1:]] or ([state.subject] if state.subject and kind != "Capture" else [])
+            if military:
+                targets = [_polity_of(_M(0, 0, t, state.info.get(t, EntityInfo(None, None, None)).cls, "subject"), state)
+                           for t in targets]
         else:
             agents = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
             if not agents and military and state.side:
                 agents = [state.side]
-            targets = [m.key for m in _targets_after(hans, te, ce, local, allowed)]
+            target_ms = _targets_after(hans, te, ce, local, allowed)
+            # 擊敗金將兀沙惹, 被蒙古軍擊敗武仙: a defeated commander stands for his polity
+            targets = [(_polity_of(m, state) if military and _is(m.cls, PERSON) else m.key) for m in target_ms]
+            targets = list(dict.fromkeys(targets))
             if not targets and kind == "Conquest":
                 # 摧毀當時位於華北…的金國: a long modifier stands between verb and polity
                 stop = min([t for t in _trigger_starts(hans, te, len(hans), state) if t > te] + [len(hans)])
