@@ -21,6 +21,7 @@ from .script import key, labels_for, to_hans, to_hant
 
 __all__ = ["ClassRules", "Lexicon", "PageInfo", "extract_entities", "page_title_of", "base_name"]
 
+_DISAMBIGUATION_PAGE = re.compile(r"[(（](消歧义|消歧義)[)）]$")
 _DISAMBIGUATION = re.compile(r"\s*[(（][^()（）]{1,40}[)）]$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Link texts that run on past the name cannot be aliases of it.
@@ -150,10 +151,46 @@ class Lexicon:
             lex.name(row[1], key(row[0]))
         for article in articles:
             lex.add_article(article)
+        lex.merge_disambiguated()
         if rules is not None:
             for article in articles:
                 lex.add_context(article, rules)
         return lex
+
+    def merge_disambiguated(self) -> None:
+        """One thing, two titles: a bare name (唐州) with no article of its own in the corpus and
+        exactly one disambiguated title (唐州 (唐朝)) are the same thing here; so is a
+        disambiguation page (東京 (消歧義)) and its bare name. Two disambiguated titles of one
+        name (大同 (遼朝), 大同 (蒲鮮萬奴)) are different things and stay apart."""
+        variants: dict[str, list[str]] = {}
+        for k in set(self.spellings) | set(self.pages):
+            b = base_name(k)
+            if b != k:
+                variants.setdefault(b, []).append(k)
+        merges: dict[str, str] = {}
+        for bare, vs in variants.items():
+            real = [v for v in vs if not _DISAMBIGUATION_PAGE.search(v)]
+            for v in vs:
+                if _DISAMBIGUATION_PAGE.search(v):
+                    merges[v] = bare  # 東京 (消歧義) is no thing of its own
+            if len(real) == 1 and bare not in self.pages:
+                merges[bare] = real[0]
+                for v in vs:
+                    if v in merges:
+                        merges[v] = real[0]
+        if not merges:
+            return
+        for old, new in merges.items():
+            self.canonical[old] = new
+        for alias, target in list(self.canonical.items()):
+            self.canonical[alias] = merges.get(target, target)
+        for name, keys in self.names.items():
+            self.names[name] = {merges.get(k, k) for k in keys}
+        for old, new in merges.items():
+            if old in self.spellings and old != new:
+                self.spellings.setdefault(new, Counter()).update(
+                    {w: c for w, c in self.spellings.pop(old).items() if key(w) == new})
+        self._names_of = None
 
     def add_context(self, article: Article, rules: ClassRules) -> None:
         """Let the words around each link vote for the linked thing's class (攻陷X: a place)."""
