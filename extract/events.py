@@ -36,7 +36,7 @@ MILITARY = frozenset({"Capture", "Attack", "Victory", "Conquest"})
 _CLAUSE = re.compile(r"[，,；;：:。！？!?（）()]")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|约|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _AGREE = re.compile(r"同意|答应|答應|允许|允許|许诺|許諾")
@@ -229,15 +229,24 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
 def _link_commanders(local: list[_M], hans: str = "") -> None:
     """宋將孟珙, 金朝完顏婁室, 南宋四川安撫使安丙: a person right after a commander compound,
     or after a polity and an office title, serves that polity."""
-    for a, b in zip(local, local[1:]):
-        if b.via == "commander" or not _is(b.cls, PERSON):
+    for i, b in enumerate(local):
+        if b.via == "commander" or not _is(b.cls, PERSON) or i == 0:
             continue
+        a = local[i - 1]
         if a.via == "commander" and b.start - a.end <= 1:
             b.serves = a.key
-        elif _is(a.cls, POLITY) and 0 <= b.start - a.end <= 8 and _TITLE_GAP.match(hans[a.end:b.start]):
-            b.serves = a.key
-        elif a.serves and _is(a.cls, PERSON) and hans[a.end:b.start] in ("、", "和", "及", "与", "與"):
+            continue
+        if a.serves and _is(a.cls, PERSON) and hans[a.end:b.start] in ("、", "和", "及", "与", "與"):
             b.serves = a.serves  # 金朝完顏婁室、完顏斡魯: both serve 金朝
+            continue
+        # 南宋四川安撫使安丙: the nearest polity before, across an office title (places allowed)
+        for p in reversed(local[:i]):
+            if b.start - p.end > 10:
+                break
+            if _is(p.cls, POLITY) and p.start < b.start:
+                if _TITLE_GAP.match(hans[p.end:b.start]):
+                    b.serves = p.key
+                break
 
 
 # What may stand between a polity and its officer: an office title, no verb, no punctuation.
@@ -429,9 +438,12 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
         if m.start == chain[-1].start:  # a coalition: same span, another polity
             chain.append(m)
         elif _OF_POLITY.match(between) and _is(chain[-1].cls, POLITY) and not _is(m.cls, POLITY):
-            chain[-1] = m
+            if m.cls != "Place":
+                chain[-1] = m  # 金臨洮府: the city is the target
+            else:
+                break  # 攻金陝西: a region of the polity; the polity is the target
         elif between == "" and _is(chain[-1].cls, PLACE) and _is(m.cls, PLACE):
-            chain.append(m)
+            chain[-1] = m  # 麟州建寧寨: the fort in the prefecture
         elif _COORDINATION.match(between):
             chain.append(m)
         else:
@@ -508,7 +520,6 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                     results.append((("agent", a), ("target", t)))
         if agents and kind in MILITARY:
             state.military_agents = tuple(agents)
-            state.subject = agents[0]
     elif frame == "ended":
         target_ms = [m for m in local if cs <= m.start and m.end <= ts and _is(m.cls, POLITY)]
         if not target_ms:
