@@ -36,7 +36,7 @@ MILITARY = frozenset({"Capture", "Attack", "Victory", "Conquest"})
 _CLAUSE = re.compile(r"[，,；;：:。！？!?（）()]")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|约|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|约|能够|得以|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _AGREE = re.compile(r"同意|答应|答應|允许|允許|许诺|許諾")
@@ -257,7 +257,7 @@ _TITLE_GAP = re.compile(r"^(?:|[^，。、；：,;:（）()与與和及被把向
 # What may stand before a clause's subject: dates and connectives, nothing that governs it.
 _HEAD_LEAD = re.compile(r"^(?:\s|[0-9一二三四五六七八九十百千〇零元正腊臘闰閏年月日初旬底间間]|然而|后来|後來|同时|同時|"
                         r"其后|其後|此后|此後|随后|隨後|于是|於是|最终|最終|不久|当时|當時|后|後|又|亦|再|遂|乃|但|而|"
-                        r"则|則|且|并|並|一方面|另一方面|次年|翌年|明年|同年|是年|当年|當年|之后|之後)*$")
+                        r"则|則|且|并|並|一方面|另一方面|次年|翌年|明年|同年|是年|当年|當年|之后|之後|继续|繼續|随即|隨即|即|便|就|终|終|亦|也|还|還|又再|再次|先|首先)*$")
 _SUBORDINATE = re.compile(r"^(?:在|当|當|自|于|於|及|待|等到|直到)")
 
 
@@ -502,7 +502,9 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 targets = [_polity_of(_M(0, 0, t, state.info.get(t, EntityInfo(None, None, None)).cls, "subject"), state)
                            for t in targets]
         else:
-            agents = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
+            agents = agents_of(_agent_before(hans, cs, ts, local, state))
+            if not agents and _bare(before):
+                agents = subject_agents()  # 繼續進攻金: the subject carries on; 蒙宋合作滅金: someone unknown
             if not agents and military and state.side:
                 agents = [state.side]
             target_ms = _targets_after(hans, te, ce, local, allowed)
@@ -622,7 +624,12 @@ def _trigger_starts(hans: str, te: int, ce: int, state: _ArticleState) -> list[i
 def _bare(before: str) -> bool:
     """Nothing but dates and connectives before the verb: its subject is the one carried over
     (成吉思汗…，病死), not someone the text names but we do not know (遼成安公主…絕食死)."""
-    return bool(_HEAD_LEAD.match(before)) or before.endswith(("便", "就", "旋即", "随即", "隨即"))
+    return bool(_HEAD_LEAD.match(before)) or bool(_LEAD_IN.match(before)) or before.endswith(("便", "就", "旋即", "随即", "隨即"))
+
+
+# Marching words that may open a clause whose subject carries on: 進兵攻佔, 分兵攻打, 派兵萬騎攻
+_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨]|继续|繼續|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
+                      r"率军|率軍|率部|引兵|举兵|舉兵|起兵|进|進|反|转|轉|复|復|乘胜|乘勝|趁机|趁機|[兵军軍骑騎步马馬万萬千百十数數余餘])*$")
 
 
 def _target_ok(kind: str, key: str, state: _ArticleState) -> bool:
