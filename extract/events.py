@@ -498,6 +498,9 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             target_ms = adjacent or target_ms
             agents = agents_of(agent_ms)
             targets = [m.key for m in target_ms[-1:]] or ([state.subject] if state.subject and kind != "Capture" else [])
+            if not agents and military and targets:
+                # 唐州被攻克: by whoever was fighting there, as the text last said
+                agents = [a for a in state.military_agents if a not in targets]
             if military:
                 targets = [_polity_of(_M(0, 0, t, state.info.get(t, EntityInfo(None, None, None)).cls, "subject"), state)
                            for t in targets]
@@ -523,13 +526,16 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         if agents and kind in MILITARY:
             state.military_agents = tuple(agents)
     elif frame == "ended":
-        target_ms = [m for m in local if cs <= m.start and m.end <= ts and _is(m.cls, POLITY)]
+        # 西夏滅亡 (a polity ends), 襄陽府、隨州相繼失守 (places fall): to the last military agent
+        wanted = PLACE if kind == "Capture" else POLITY
+        target_ms = [m for m in local if cs <= m.start and m.end <= ts and _is(m.cls, wanted)]
         if not target_ms:
             return []
-        target = target_ms[-1].key
-        for a in state.military_agents:
-            if a != target:
-                results.append((("agent", a), ("target", target)))
+        targets = [m.key for m in target_ms] if kind == "Capture" else [target_ms[-1].key]
+        for target in targets:
+            for a in state.military_agents:
+                if a != target:
+                    results.append((("agent", a), ("target", target)))
     elif frame == "victim":
         victims = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
         victors = agents_of([m for m in _targets_after(hans, te, ce, local, frozenset(AGENTIVE)) if _is(m.cls, AGENTIVE)])
