@@ -174,6 +174,9 @@ _VARIANT_RULE = re.compile(r"\s*(zh(?:-[a-z]{2,4})?)\s*:")
 _ESCAPABLE = frozenset("\\`*_{}[]()#+-.!~|<>\"'$&@%^=:;,?/")
 _SENTENCE_END = frozenset("。！？!?")
 _CLOSERS = frozenset("”’」』）)》〉】\"'")
+# Links and conversion blocks nested deeper than this are shown as written (Python's recursion
+# limit would end the parse long before a real article gets anywhere near it).
+_MAX_NESTING = 48
 
 
 def _pairs(text: str) -> tuple[dict[int, int], dict[int, int], dict[int, int], dict[int, int]]:
@@ -263,6 +266,8 @@ class _Parser:
         self.source_id = source_id
         self.brackets, self.parens, self.template_ends, self.conversion_ends = _pairs(src)
         self.parts: list[str] = []
+        self.part_starts: list[int] = []  # plain offset of each part, for `since`
+        self.depth = 0  # links and conversion blocks nested around the current position
         self.n = 0  # plain length so far
         self.plain_starts: list[int] = []
         self.source_starts: list[int] = []
@@ -299,8 +304,26 @@ class _Parser:
             self.plain_starts.append(self.n)
             self.source_starts.append(start)
             self.exact.append(True)
+        self.part_starts.append(self.n)
         self.parts.append(self.src[start:end])
         self.n += end - start
+
+    def copy_unescaped(self, start: int, end: int) -> None:
+        """Emit `_unescape` of ``src[start:end]``, each character mapped to its source."""
+        src = self.src
+        i = start
+        while i < end:
+            k = src.find("\\", i, end)
+            if k < 0:
+                self.copy(i, end)
+                return
+            self.copy(i, k)
+            if k + 1 < end and src[k + 1] in _ESCAPABLE:
+                self.copy(k + 1, k + 2)
+                i = k + 2
+            else:
+                self.copy(k, k + 1)
+                i = k + 1
 
     def emit(self, text: str, at: int) -> None:
         """Emit replacement text; every character of it maps to source offset ``at``."""
@@ -314,6 +337,7 @@ class _Parser:
             self.plain_starts.append(self.n)
             self.source_starts.append(at)
             self.exact.append(False)
+        self.part_starts.append(self.n)
         self.parts.append(text)
         self.n += len(text)
 
@@ -326,6 +350,14 @@ class _Parser:
 
     def plain_text(self) -> str:
         return "".join(self.parts)
+
+    def since(self, plain_start: int) -> str:
+        """The plain text from ``plain_start`` to here, in time proportional to its length (joining
+        every part each time made an article of 20,000 links quadratic)."""
+        k = bisect_right(self.part_starts, plain_start) - 1
+        if k < 0:
+            return "".join(self.parts)[plain_start:]
+        return "".join(self.parts[k:])[plain_start - self.part_starts[k]:]
 
     # -- blocks ------------------------------------------------------------------------------
     def parse(self) -> None:
@@ -365,7 +397,7 @@ class _Parser:
             j = self.inline(i + (len(line) - len(stripped)), eol)
             if self.kind == "footnote" and self.footnotes:
                 last = self.footnotes[-1]
-                more = "".join(self.parts)[plain_start:].strip()
+                more = self.since(plain_start).strip()
                 self.footnotes[-1] = Footnote(last.number, f"{last.text} {more}".strip(), Span(last.span.start, j))
             return j
         self.kind = "footnote" if self.seen_category else "text"
@@ -385,7 +417,7 @@ class _Parser:
                 self.line_meta.append((self.n, "heading", self.section))
                 title_start = self.n
                 j = self.inline(start, eol)
-                title = "".join(self.parts)[title_start:].strip()
+                title = self.since(title_start).strip()
                 self.sections.append(Section(title, len(m.group(1)), Span(i, eol)))
                 return j
         if stripped.startswith("|"):
@@ -412,7 +444,7 @@ class _Parser:
         self.line_meta.append((self.n, "footnote", self.section))
         plain_start = self.n
         j = self.inline(start, eol)
-        text = "".join(self.parts)[plain_start:].strip()
+        text = self.since(plain_start).strip()
         self.footnotes.append(Footnote(number, text, Span(start, j)))
         return j
 
@@ -458,7 +490,7 @@ class _Parser:
         self.line_meta[-1] = (self.n, "table", self.section)
         plain_start = self.n
         self.inline(start, end)
-        return "".join(self.parts)[plain_start:].strip()
+        return self.since(plain_start).strip()
 
     # -- inline ------------------------------------------------------------------------------
     def inline(self, i: int, end: int) -> int:
@@ -486,22 +518,20 @@ class _Parser:
                 else:
                     self.templates.append(src[j:close + 2])
                     i = close + 2
-                    if i > end:
-                        return self.resume(i)
             elif c == "-":
                 close = self.conversion_ends.get(j) if src.startswith("-{", j) else None
-                if close is None:
+                if close is None or self.depth >= _MAX_NESTING:
                     self.copy(j, j + 1)
                     i = j + 1
                 else:
-                    self.conversion(j, close)
+                    self.depth += 1
+                    try:
+                        self.conversion(j, close)
+                    finally:
+                        self.depth -= 1
                     i = close + 2
-                    if i > end:
-                        return self.resume(i)
             elif c == "<":
                 i = self.tag(j, end)
-                if i > end:
-                    return self.resume(i)
             elif c == "*":
                 if src.startswith("**", j):
                     if self.bold_open is None:
@@ -509,7 +539,7 @@ class _Parser:
                     else:
                         start = self.bold_open
                         self.bold_open = None
-                        text = "".join(self.parts)[start:]
+                        text = self.since(start)
                         if text.strip():
                             self.bold.append((text, Span(start, self.n)))
                     i = j + 2
@@ -525,14 +555,20 @@ class _Parser:
                 else:
                     self.newline(j)
                     i = j + 1
+            if i > end:
+                # A template, comment, conversion block or link ran onto later lines: go on with
+                # the rest of the line it ended on (in this loop: a recursion would overflow on
+                # a chain of such lines).
+                end = self.eol(i)
         return i
+
+    def eol(self, i: int) -> int:
+        eol = self.src.find("\n", i)
+        return len(self.src) if eol < 0 else eol
 
     def resume(self, i: int) -> int:
         """After a construct that spanned lines, render the rest of the line it ended on."""
-        eol = self.src.find("\n", i)
-        if eol < 0:
-            eol = len(self.src)
-        return self.inline(i, eol)
+        return self.inline(i, self.eol(i))
 
     def escape(self, j: int, end: int) -> int:
         src = self.src
@@ -547,19 +583,22 @@ class _Parser:
         return j + 1
 
     def link(self, j: int, end: int) -> int:
+        """Render a link at ``j``; returns where it ends (past ``end`` when it was wrapped onto an
+        indented continuation line)."""
         src = self.src
         close = self.brackets.get(j)
-        if close is None or close + 1 >= len(src) or src[close + 1] != "(":
+        if close is None or close + 1 >= len(src) or src[close + 1] != "(" or self.depth >= _MAX_NESTING:
             self.copy(j, j + 1)
             return j + 1
         paren_close = self.parens.get(close + 1)
         if paren_close is None:
             self.copy(j, j + 1)
             return j + 1
-        if paren_close >= end:  # a link wrapped onto an indented continuation line
-            after = self.link_at(j, close, paren_close)
-            return self.resume(after)
-        return self.link_at(j, close, paren_close)
+        self.depth += 1
+        try:
+            return self.link_at(j, close, paren_close)
+        finally:
+            self.depth -= 1
 
     def link_at(self, j: int, close: int, paren_close: int) -> int:
         src = self.src
@@ -588,7 +627,7 @@ class _Parser:
             self.seen_category = True
             return after
         self.inline(j + 1, close)
-        text = "".join(self.parts)[text_start:]
+        text = self.since(text_start)
         kind = "wiki" if target is not None else "external"
         self.links.append(Link(kind, text, target if target is not None else url,
                                Span(j + 1, close), Span(text_start, self.n)))
@@ -606,16 +645,23 @@ class _Parser:
         else:
             body_start = j + 2
         variants: list[tuple[str, str]] = []
+        where: list[tuple[int, int]] = []  # each variant's text in the source
         if _VARIANT_RULE.match(body):
+            at = body_start
             for rule in body.split(";"):
                 m = _VARIANT_RULE.match(rule)
                 if m:
-                    variants.append((m.group(1), _unescape(rule[m.end():]).strip()))
+                    raw = rule[m.end():]
+                    text = _unescape(raw).strip()
+                    variants.append((m.group(1), text))
+                    lead = at + m.end() + len(raw) - len(raw.lstrip())
+                    where.append((lead, lead + len(raw.strip())))
+                at += len(rule) + 1
         plain_start = self.n
         if variants:
-            chosen = dict(variants)
-            shown = next((chosen[v] for v in _VARIANT_ORDER if v in chosen), variants[0][1])
-            self.emit(shown, j)
+            chosen = {v: k for k, (v, _) in enumerate(variants)}  # the last rule of a variant wins
+            k = next((chosen[v] for v in _VARIANT_ORDER if v in chosen), 0)
+            self.copy_unescaped(*where[k])  # the shown text, mapped onto its own characters
         else:
             self.inline(body_start, close)
         self.conversions.append(Conversion(Span(j, close + 2), Span(plain_start, self.n), tuple(variants)))

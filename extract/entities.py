@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .article import Article, Span
@@ -135,11 +135,14 @@ class Lexicon:
     _names_of: dict[str, tuple[str, ...]] | None = field(default=None, repr=False)
     _classes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict, repr=False)
     votes: dict[str, Counter[str]] = field(default_factory=dict)  # key -> context class votes
+    clans: tuple[tuple[str, str], ...] = ()  # (clan name in t2s, polity key), longest first
 
     @classmethod
     def from_articles(cls, articles: Iterable[Article], alias_rows: Iterable[list[str]] = (),
-                      polities: PolityTable | None = None, rules: ClassRules | None = None) -> Lexicon:
+                      polities: PolityTable | None = None, rules: ClassRules | None = None,
+                      clans: Iterable[Sequence[str]] = ()) -> Lexicon:
         lex = cls(polities=polities)
+        lex.clans = tuple(sorted(((to_hans(c), key(p)) for c, p, *_ in clans), key=lambda cp: -len(cp[0])))
         articles = list(articles)
         for row in alias_rows:
             canonical, alias = key(row[0]), key(row[1])
@@ -301,6 +304,9 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
     ruler_of = affiliation = None
     if cls in ("Ruler", "Person"):
         polity = _polity_named(page, [display, *(n for n in (page.names if page else ())), *lexicon.names_of(k)], lexicon)
+        if polity is None:
+            hans = to_hans(display)
+            polity = next((p for clan, p in lexicon.clans if hans.startswith(clan) and len(hans) > len(clan)), None)
         if cls == "Ruler":
             ruler_of = polity
         else:
@@ -400,6 +406,14 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             continue
         mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "link", plain))
         taken.append((plain.start, plain.end))
+    if lexicon.polities is not None:
+        # A bare 宋 is the Song the article's own 宋… links lead to (宋遼兩軍 → 北宋): rank it first.
+        for link in article.links:
+            if link.kind == "wiki" and link.text[:1]:
+                shared = lexicon.polities.shorts.get(to_hans(link.text[:1]), ())
+                target = lexicon.resolve(link.target)
+                if len(shared) > 1 and target in shared and not key(link.text).startswith(target):
+                    local[target] = -1  # [宋](…/北宋), not [宋朝…](…/宋朝)
     # Known names in running text, outside links.
     taken.sort()
     starts = [t[0] for t in taken]

@@ -39,6 +39,7 @@ _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 _INTENT = re.compile(r"欲|想|约|能够|得以|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
+_ROUTED = frozenset({"大败", "败", "大溃", "溃"})
 _AGREE = re.compile(r"同意|答应|答應|允许|允許|许诺|許諾")
 _PURPOSE = re.compile(r"^[^，。]{0,6}?的?(?:策略|计划|計劃|目的|战略|戰略|政策|意图|意圖|口号|口號|主张|主張|方针|方針|野心|企图)")
 _NEGATION = ("不", "未", "没", "無", "无", "非", "莫", "勿", "未能", "不能", "无法", "無法", "不敢", "不得")
@@ -181,6 +182,14 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
     for m in mentions:
         if m.via == "link":
             linked.setdefault(m.key, m.plain.start)
+    if polities is not None:
+        # the same preference as the entity pass: 宋… linked to 北宋 makes every bare 宋 北宋
+        for link in article.links:
+            if link.kind == "wiki" and link.text[:1]:
+                keys = polities.shorts.get(to_hans(link.text[:1]), ())
+                target = to_hans(link.target)
+                if len(keys) > 1 and target in keys and not to_hans(link.text).startswith(target):
+                    linked[target] = -1
     state = _ArticleState(topic, info, polities, linked)
     state.triggers = triggers
     topic_info = info.get(topic) if topic else None
@@ -511,6 +520,13 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             if not agents and military and state.side:
                 agents = [state.side]
             target_ms = _targets_after(hans, te, ce, local, allowed)
+            if kind == "Victory" and not target_ms and trig.word in _ROUTED:
+                # 使宋方大敗: the side named just before was beaten, by the one acting
+                beaten = [m for m in local if cs <= m.start and m.end <= ts and ts - m.end <= 2 and _is(m.cls, AGENTIVE)]
+                if beaten:
+                    losers = agents_of(beaten[-1:])
+                    winners = [a for a in (agents or list(state.military_agents)) if a not in losers]
+                    return [(("agent", w), ("target", l)) for w in winners for l in losers]
             # 擊敗金將兀沙惹, 被蒙古軍擊敗武仙: a defeated commander stands for his polity
             targets = [(_polity_of(m, state) if military and _is(m.cls, PERSON) else m.key) for m in target_ms]
             targets = list(dict.fromkeys(targets))

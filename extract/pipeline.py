@@ -20,7 +20,8 @@ __all__ = ["build_lexicon", "extract_article", "extract_text"]
 def build_lexicon(articles: Iterable[Article], resources: Resources | None = None) -> Lexicon:
     """First pass over the whole corpus: titles, categories, lead sentences, link spellings."""
     resources = resources or default_resources()
-    return Lexicon.from_articles(articles, resources.aliases, resources.polities, resources.class_rules)
+    return Lexicon.from_articles(articles, resources.aliases, resources.polities, resources.class_rules,
+                                 resources.clans)
 
 
 def extract_article(article: Article, lexicon: Lexicon, resources: Resources | None = None) -> ArticleFacts:

@@ -35,6 +35,7 @@ class Resources:
     polities: PolityTable
     triggers: TriggerTable
     eras: EraTable
+    clans: tuple[tuple[str, ...], ...] = ()
 
 
 def _table(name: str) -> list[list[str]]:
@@ -50,4 +51,5 @@ def default_resources() -> Resources:
         polities=PolityTable.from_rows(_table("polities.tsv"), _table("armies.tsv")),
         triggers=TriggerTable(_table("triggers.tsv")),
         eras=load_eras(_table("eras.tsv")),
+        clans=tuple(tuple(r) for r in _table("clans.tsv")),
     )
