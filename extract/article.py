@@ -489,13 +489,17 @@ class _Parser:
         self.newline(start)
         self.line_meta[-1] = (self.n, "table", self.section)
         plain_start = self.n
-        self.inline(start, end)
+        self.inline(start, end, bounded=True)
         return self.since(plain_start).strip()
 
     # -- inline ------------------------------------------------------------------------------
-    def inline(self, i: int, end: int) -> int:
+    def inline(self, i: int, end: int, bounded: bool = False) -> int:
         """Render ``src[i:end]``; returns where parsing stopped (past ``end`` when a template,
-        comment or conversion block continues onto later lines)."""
+        comment or conversion block continues onto later lines).
+
+        ``bounded``: ``src[i:end]`` is the inside of a link, conversion block or table cell, so
+        nothing in it may run past ``end``: a construct that would is shown as written (else the
+        text after ``end`` was rendered twice, and offsets ran backwards)."""
         src = self.src
         while i < end:
             m = _SPECIAL.search(src, i, end)
@@ -507,12 +511,12 @@ class _Parser:
                 self.copy(i, j)
             c = src[j]
             if c == "[":
-                i = self.link(j, end)
+                i = self.link(j, end, bounded)
             elif c == "\\":
                 i = self.escape(j, end)
             elif c == "{":
                 close = self.template_ends.get(j) if src.startswith("{{", j) else None
-                if close is None:
+                if close is None or (bounded and close + 2 > end):
                     self.copy(j, j + 1)
                     i = j + 1
                 else:
@@ -520,7 +524,7 @@ class _Parser:
                     i = close + 2
             elif c == "-":
                 close = self.conversion_ends.get(j) if src.startswith("-{", j) else None
-                if close is None or self.depth >= _MAX_NESTING:
+                if close is None or self.depth >= _MAX_NESTING or (bounded and close + 2 > end):
                     self.copy(j, j + 1)
                     i = j + 1
                 else:
@@ -531,7 +535,7 @@ class _Parser:
                         self.depth -= 1
                     i = close + 2
             elif c == "<":
-                i = self.tag(j, end)
+                i = self.tag(j, end, bounded)
             elif c == "*":
                 if src.startswith("**", j):
                     if self.bold_open is None:
@@ -582,16 +586,16 @@ class _Parser:
         self.copy(j, j + 1)
         return j + 1
 
-    def link(self, j: int, end: int) -> int:
+    def link(self, j: int, end: int, bounded: bool = False) -> int:
         """Render a link at ``j``; returns where it ends (past ``end`` when it was wrapped onto an
-        indented continuation line)."""
+        indented continuation line, unless ``bounded``)."""
         src = self.src
         close = self.brackets.get(j)
         if close is None or close + 1 >= len(src) or src[close + 1] != "(" or self.depth >= _MAX_NESTING:
             self.copy(j, j + 1)
             return j + 1
         paren_close = self.parens.get(close + 1)
-        if paren_close is None:
+        if paren_close is None or (bounded and paren_close >= end):
             self.copy(j, j + 1)
             return j + 1
         self.depth += 1
@@ -626,7 +630,7 @@ class _Parser:
             self.categories.append(name.strip())
             self.seen_category = True
             return after
-        self.inline(j + 1, close)
+        self.inline(j + 1, close, bounded=True)
         text = self.since(text_start)
         kind = "wiki" if target is not None else "external"
         self.links.append(Link(kind, text, target if target is not None else url,
@@ -663,18 +667,20 @@ class _Parser:
             k = next((chosen[v] for v in _VARIANT_ORDER if v in chosen), 0)
             self.copy_unescaped(*where[k])  # the shown text, mapped onto its own characters
         else:
-            self.inline(body_start, close)
+            self.inline(body_start, close, bounded=True)
         self.conversions.append(Conversion(Span(j, close + 2), Span(plain_start, self.n), tuple(variants)))
 
-    def tag(self, j: int, end: int) -> int:
+    def tag(self, j: int, end: int, bounded: bool = False) -> int:
         src = self.src
+        limit = end if bounded else len(src)
         if src.startswith("<!--", j):
-            close = src.find("-->", j + 4)
-            return len(src) if close < 0 else close + 3
-        m = _AUTOLINK.match(src, j)
+            close = src.find("-->", j + 4, limit)
+            if close >= 0 or not bounded:
+                return len(src) if close < 0 else close + 3
+        m = _AUTOLINK.match(src, j, limit)
         if m:
             return m.end()
-        m = _TAG.match(src, j)
+        m = _TAG.match(src, j, limit)
         if not m:
             self.copy(j, j + 1)
             return j + 1

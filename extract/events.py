@@ -36,7 +36,7 @@ MILITARY = frozenset({"Capture", "Attack", "Victory", "Conquest"})
 _CLAUSE = re.compile(r"[，,；;：:。！？!?（）()]")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|约|能够|得以|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
@@ -466,7 +466,7 @@ _ARMY_AFTER = re.compile(r"主力|军队|軍隊|部队|部隊|大军|大軍|援�
 
 
 # 遼朝的黃龍府, 宋朝首都汴京, 北宋麟州: a polity before a place only says whose place it is
-_OF_POLITY = re.compile(r"^(?:的|之|)(?:首都|都城|国都|國都|京城|京师|京師|境内|境內|边地|邊地|重镇|重鎮|城池|)$")
+_OF_POLITY = re.compile(r"^(?:的|之|)(?:首都|都城|国都|國都|京城|京师|京師|境内|境內|边地|邊地|重镇|重鎮|城池|军事重镇|軍事重鎮|)(?:的|)$")
 # 長江以北 is a region beside the river, not the river
 _RELATIVE = re.compile(r"以[北南东西東]|[北南东西東]部|沿岸|一带|一帶|附近|周边|周邊")
 
