@@ -136,12 +136,14 @@ class Lexicon:
     _classes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict, repr=False)
     votes: dict[str, Counter[str]] = field(default_factory=dict)  # key -> context class votes
     clans: tuple[tuple[str, str], ...] = ()  # (clan name in t2s, polity key), longest first
+    era_names: frozenset[str] = frozenset()  # reign eras (t2s): names of years, not of things
 
     @classmethod
     def from_articles(cls, articles: Iterable[Article], alias_rows: Iterable[list[str]] = (),
                       polities: PolityTable | None = None, rules: ClassRules | None = None,
-                      clans: Iterable[Sequence[str]] = ()) -> Lexicon:
+                      clans: Iterable[Sequence[str]] = (), era_names: Iterable[str] = ()) -> Lexicon:
         lex = cls(polities=polities)
+        lex.era_names = frozenset(to_hans(n) for n in era_names)
         lex.clans = tuple(sorted(((to_hans(c), key(p)) for c, p, *_ in clans), key=lambda cp: -len(cp[0])))
         articles = list(articles)
         for row in alias_rows:
@@ -222,6 +224,8 @@ class Lexicon:
 
     def classify(self, k: str, rules: ClassRules) -> tuple[str | None, str | None]:
         """The class of the thing ``k`` from all the evidence the corpus has (cached)."""
+        if k not in self._classes and to_hans(base_name(self.display(k))) in self.era_names and k not in self.pages:
+            self._classes[k] = (None, None)  # 收國, 太平興國: an era, whatever its name ends in
         if k not in self._classes:
             self._classes[k] = rules.classify(self.display(k), self.pages.get(k), self.names_of(k), self.votes.get(k))
         return self._classes[k]

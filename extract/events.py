@@ -23,7 +23,7 @@ from .facts import Entity, Event, Mention
 from .mentions import PolityTable
 from .script import to_hans
 
-__all__ = ["TriggerTable", "EntityInfo", "extract_events"]
+__all__ = ["TriggerTable", "EntityInfo", "extract_events", "conflict_facts"]
 
 AGENTIVE = frozenset({"Polity", "Dynasty", "Person", "Ruler"})
 POLITY = frozenset({"Polity", "Dynasty"})
@@ -712,3 +712,36 @@ def _event(trig: Trigger, roles: tuple[tuple[str, str], ...], date, sentence: st
         precision=getattr(date, "precision", None) if date is not None else None,
         lunar_month=(getattr(date, "month", None) if getattr(date, "lunar", False) else None) if date is not None else None,
     )
+
+
+def conflict_facts(article: Article, mentions: Sequence[Mention], entities: Sequence[Entity], topic: str | None,
+                   eras: EraTable | None = None) -> dict[str, object]:
+    """For an article about a war or battle: its years, participants and place, from its lead
+    sentence (護步達岡之戰…（1115年）…金軍…遼軍…於護步答岡). Empty for other articles."""
+    info = {e.key: e.cls for e in entities}
+    if not topic or not _is(info.get(topic), frozenset({"War", "Battle"})) or not article.lead:
+        return {}
+    lead = next((s for s in article.lead if s.kind == "text"), None)
+    if lead is None:
+        return {}
+    out: dict[str, object] = {}
+    context = DateContext()
+    for dm in find_dates(lead.text, eras=eras):
+        r = context.resolve(dm)
+        context.observe(dm)
+        if r is None:
+            continue
+        start = r.start_year if r.start_year is not None else r.year
+        end = r.end_year if r.end_year is not None else r.year
+        if start is not None:
+            out["start_year"], out["end_year"] = start, end
+            break
+    inside = [m for m in mentions if lead.plain.start <= m.plain.start < lead.plain.end and m.key != topic]
+    out["participants"] = tuple(dict.fromkeys(m.key for m in inside if _is(info.get(m.key), POLITY)))
+    hans = to_hans(lead.text)
+    for m in inside:
+        rel = m.plain.start - lead.plain.start
+        if _is(info.get(m.key), PLACE) and rel > 0 and hans[rel - 1] in "于於在":
+            out["place"] = m.key  # 發生在河北滿城: where it was fought
+            break
+    return out

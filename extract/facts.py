@@ -45,6 +45,10 @@ class Entity:
     rule: str | None = None
     ruler_of: str | None = None  # key of the polity a ruler ruled
     affiliation: str | None = None  # key of the polity a person served
+    start_year: int | None = None  # wars and battles: from the lead of their own article
+    end_year: int | None = None
+    participants: tuple[str, ...] = ()
+    place: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,11 @@ manner of spaCy's pipeline components; none does I/O or touches a store.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from .article import Article, parse_article
 from .entities import Lexicon, extract_entities, page_title_of
-from .events import extract_events
+from .events import conflict_facts, extract_events
 from .facts import ArticleFacts
 from .resources import Resources, default_resources
 
@@ -21,7 +22,8 @@ def build_lexicon(articles: Iterable[Article], resources: Resources | None = Non
     """First pass over the whole corpus: titles, categories, lead sentences, link spellings."""
     resources = resources or default_resources()
     return Lexicon.from_articles(articles, resources.aliases, resources.polities, resources.class_rules,
-                                 resources.clans)
+                                 resources.clans,
+                                 (n for era in resources.eras for n in (era.name, *era.aliases)))
 
 
 def extract_article(article: Article, lexicon: Lexicon, resources: Resources | None = None) -> ArticleFacts:
@@ -30,6 +32,9 @@ def extract_article(article: Article, lexicon: Lexicon, resources: Resources | N
     topic, entities, mentions = extract_entities(article, lexicon, resources.class_rules)
     events = extract_events(article, mentions, entities, topic, resources.triggers, resources.eras,
                             resources.polities)
+    conflict = conflict_facts(article, mentions, entities, topic, resources.eras)
+    if conflict:
+        entities = [replace(e, **conflict) if e.key == topic else e for e in entities]
     return ArticleFacts(
         source_id=article.source_id,
         title=article.title,

@@ -99,6 +99,14 @@ def entity_quads(entity: Entity, graph: NamedNode) -> Iterator[Quad]:
         yield Quad(node, PRIMARY_TOPIC_OF, NamedNode(iris.wikipedia(entity.wiki_title)), graph)
     if entity.ruler_of:
         yield Quad(node, N.rulerOf, NamedNode(iris.resource(entity.ruler_of)), graph)
+    if entity.start_year is not None:
+        yield Quad(node, N.startYear, g_year(entity.start_year), graph)
+    if entity.end_year is not None:
+        yield Quad(node, N.endYear, g_year(entity.end_year), graph)
+    for participant in entity.participants:
+        yield Quad(node, N.participant, NamedNode(iris.resource(participant)), graph)
+    if entity.place:
+        yield Quad(node, N.place, NamedNode(iris.resource(entity.place)), graph)
 
 
 def event_quads(event: Event, source_id: str, graph: NamedNode, source_text: str | None) -> Iterator[Quad]:

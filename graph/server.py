@@ -1,7 +1,13 @@
-"""A read-only SPARQL 1.1 Protocol endpoint over an Oxigraph store directory.
+"""The shilu HTTP server: a read-only SPARQL 1.1 endpoint and a linked-data view of the graph.
 
 Routes
 ------
+
+``/`` (GET)
+    The query page for people: a SPARQL editor (PREFIX lines and an example filled in), the
+    named queries of ``shilu.queries`` as examples, results as a table whose resources link to
+    their pages; CONSTRUCT / DESCRIBE results shown as Turtle with download links.  Plain HTML
+    and one small script (``/static/query.js``, no CDN); ``?query=`` fills the editor and runs.
 
 ``/sparql`` (GET, POST, OPTIONS)
     SPARQL 1.1 Protocol query operation: ``GET ?query=``, ``POST`` with
@@ -10,13 +16,61 @@ Routes
     ``named-graph-uri`` select the dataset; when neither is given and the query has no
     ``FROM`` / ``FROM NAMED`` clause, the default graph is the union of all graphs
     (``use_default_graph_as_union=True``).  ``GET /sparql`` without ``query`` returns the
-    SPARQL 1.1 Service Description of the endpoint.  Every response carries
-    ``Access-Control-Allow-Origin: *``; ``OPTIONS`` answers CORS preflights.
+    SPARQL 1.1 Service Description of the endpoint.
+
+``/resource/NAME`` (GET)
+    The thing ``https://w3id.org/shilu/resource/NAME``, content-negotiated: HTML for browsers
+    (labels in both scripts, types, aliases, its events as a dated list with roles and the
+    evidence sentence and article of each, its other statements, the statements that link to
+    it), RDF for programs (Turtle when ``Accept`` states no preference; also N-Triples,
+    JSON-LD, RDF/XML, TriG, N-Quads, N3; ``?format=`` overrides ``Accept``).  The RDF is the
+    resource's concise bounded description: its own statements, those of the events it takes
+    part in and of their evidence (selectors included), each triple once however many article
+    graphs state it.  ``NAME`` may be percent-encoded or not, in either script (the key is its
+    OpenCC t2s form, so ``/resource/遼朝`` is ``res:辽朝``; names that are not keys, such as
+    categories, are also tried as written); event IRIs have slashes
+    (``/resource/event/Capture/金朝/大定府/1122``) and an encoded slash (``%2F``) stays inside
+    its name.  Unknown names answer 404 (an HTML page listing things labelled so, for
+    browsers).  Answers are 200 at this URL (``Vary: Accept``) with a ``Content-Location``
+    naming the fixed-format URL below; there is no 303 step, because the served IRIs live at
+    w3id.org, not here, and every client gets its representation in one request.
+
+``/page/NAME``, ``/data/NAME.EXT`` (GET)
+    The same without negotiation (DBpedia style): ``/page/`` is always HTML, ``/data/`` is the
+    RDF in the format of the extension (``ttl``, ``nt``, ``jsonld``, ``rdf``, ``trig``,
+    ``nq``, ``n3``), for clients that cannot send ``Accept``.
+
+``/source/ID`` (GET)
+    An article (``https://w3id.org/shilu/source/ID``, also the name of its graph), negotiated
+    as ``/resource/``.
+
+``/ontology`` (GET)
+    ``ontology/shilu.ttl`` (package data): for browsers a page listing classes and properties
+    with their labels and comments (``#Capture`` anchors, which resource pages link to); Turtle
+    (the file as written) and the other RDF formats for programs.
+
+``/.well-known/void``, ``/void`` (GET)
+    VoID description: ``void:Dataset`` with the SPARQL endpoint, ``void:uriSpace``,
+    vocabularies, distinct triple / subject / object counts, class and property partitions,
+    computed once per store generation.
 
 ``/health`` (GET)
-    ``{"status": "ok", "graphs": N}``.
+    ``{"status": "ok", "graphs": N, "generation": "gen-NNNNNN"}``.
 
-Result formats are chosen by the ``format=`` parameter if given (a short name such as
+``/static/NAME``
+    The style sheet and the script of the pages, from a fixed table (nothing on disk is read).
+
+Linked-data paths are split on the raw request path and every segment is checked (no empty,
+``.`` or ``..`` segment, no control characters, UTF-8): a name is only ever a key looked up in
+the store, never a file path.  Every literal on every page is HTML-escaped, and pages are sent
+with a Content-Security-Policy that allows no inline script.  Links on pages point at this
+server (``/resource/…``, ``/source/…``, ``/ontology#…``), not at the w3id.org IRIs.
+
+Every response carries ``Access-Control-Allow-Origin: *`` and ``X-Content-Type-Options:
+nosniff``; CORS preflights (``OPTIONS`` with ``Access-Control-Request-Method``) are answered
+for every route (:class:`CommonHeaders`).
+
+SPARQL result formats are chosen by the ``format=`` parameter if given (a short name such as
 ``json``, ``xml``, ``csv``, ``tsv``, ``turtle``, ``nt``, ``rdfxml``, ``jsonld``, ``trig``,
 ``nquads``, ``n3``, or a media type), otherwise by the ``Accept`` header (q-values and
 wildcards honoured; no or empty header means the default).  ``SELECT`` / ``ASK``: SPARQL
@@ -24,11 +78,13 @@ results JSON (default), XML, CSV, TSV.  ``CONSTRUCT`` / ``DESCRIBE``: Turtle (de
 N-Triples, RDF/XML, JSON-LD, TriG, N-Quads, N3 (the dataset formats put the triples in the
 default graph).
 
-Status codes
-------------
+Status codes of ``/sparql``
+---------------------------
 
 ====  ==========================================================================
 200   success
+304   a conditional GET (``If-None-Match`` / ``If-Modified-Since``) for a result the client
+      already has from the current store generation
 400   malformed query (the parser's message), missing ``query`` on POST, repeated
       ``query``, bad ``default-graph-uri`` / ``named-graph-uri``, undecodable body
 403   SPARQL Update of any kind (``update=``, ``application/sparql-update``, or update
@@ -36,8 +92,8 @@ Status codes
       query) unless the app was created with ``allow_service=True``
 406   no result format satisfies ``Accept`` / ``format=`` for this query form
 413   request body (or query text) larger than ``max_body``; or a result with more than
-      ``max_rows`` solutions / triples ("result exceeds N rows; add LIMIT") — results are
-      never silently truncated
+      ``max_rows`` solutions / triples ("result exceeds N rows; add LIMIT") or larger than
+      ``max_result_bytes`` — results are never silently truncated
 415   POST with a content type other than the three above
 503   the query ran longer than ``query_timeout`` seconds
 500   any other error while evaluating the query
@@ -47,21 +103,39 @@ Execution
 ---------
 
 Pyoxigraph has no query timeout, so each query runs (and its results are serialized) in a
-worker thread that materialises the solutions one at a time, checking the row cap and a
-wall-clock deadline after each; pyoxigraph releases the GIL while evaluating, so several
-readers run in parallel.  A single step of evaluation that takes longer than the deadline
-(for example sorting a huge intermediate result before the first row) cannot be interrupted:
-the request still answers 503 shortly after the deadline, but the worker thread runs on until
-that step finishes and then stops at its next check.
+worker thread with a wall-clock deadline; pyoxigraph releases the GIL while evaluating, so
+several readers run in parallel.  SELECT as JSON or CSV and all graph results are written by
+pyoxigraph's own serializer in one call into a sink that checks the deadline and a byte cap
+every 8 KiB, and the rows are counted in the output afterwards (one crossing between Python and
+Rust per 8 KiB, not per solution: that is what keeps concurrent queries from queueing on the
+GIL); SELECT as XML or TSV reads the solutions one at a time, checking after each.  A single
+step of evaluation that takes longer than the deadline (for example sorting a huge
+intermediate result before the first row) cannot be interrupted: the request still answers 503
+shortly after the deadline, but the worker thread runs on until that step finishes and then
+stops at its next check.
 
-Pyoxigraph exposes no SPARQL parser, so three decisions look at the query text (with strings,
+Pyoxigraph exposes no SPARQL parser, so a few decisions look at the query text (with strings,
 IRIs and comments blanked out): whether it has ``FROM`` / ``FROM NAMED`` (then the union
 default graph is not imposed, because pyoxigraph would ignore the clauses), whether it uses
-``SERVICE``, and — only for text that failed to parse as a query — whether it is an update.
+``SERVICE``, whether it calls a function whose value changes between evaluations (``NOW``,
+``RAND``, ``UUID``, ``STRUUID``, ``BNODE``: then it is not cached), and — only for text that
+failed to parse as a query — whether it is an update.
 
-The store is held by a :class:`~shilu.graph.store_handle.StoreHandle` (``app.state.store``);
-each request takes its snapshot once, so :meth:`StoreHandle.reopen` can swap in a rebuilt
-store without disturbing running queries.
+Store generations and caching
+-----------------------------
+
+The store is held by a :class:`~shilu.graph.store_handle.StoreHandle` (``app.state.store``)
+given either a shilu store directory (``DIR/current -> gen-NNNNNN``) or a plain Oxigraph
+directory.  For a store directory it follows ``current``: at most once a second it reads the
+link, and when ``shilu build`` has published a new generation it opens it in the background and
+swaps it in; each request takes its snapshot once, so requests in flight finish on the
+generation they started with and none fails during the switch.
+
+The store does not change within a generation, so responses (SPARQL results, resource pages and
+descriptions, VoID) are cached per generation (``cache_bytes``, LRU) and carry an ``ETag`` (the
+generation and the request) and ``Last-Modified`` (when the generation was built), with
+``Cache-Control: no-cache``: clients revalidate and get ``304 Not Modified`` until the next
+build.
 """
 
 from __future__ import annotations
@@ -75,6 +149,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 import time
 import traceback
@@ -648,6 +723,7 @@ _HAS_SELECTOR = _OA + "hasSelector"
 _EVIDENCE = iris.ONTOLOGY + "evidence"
 _YEAR = iris.ONTOLOGY + "year"
 _START_YEAR = iris.ONTOLOGY + "startYear"
+_DATE_PRECISION = iris.ONTOLOGY + "datePrecision"
 _EVENT_CLASS = iris.ONTOLOGY + "Event"
 _EVENT_NS = iris.RESOURCE + "event/"
 
@@ -664,9 +740,14 @@ class Ontology:
 
     def __init__(self, turtle: bytes) -> None:
         self.turtle = turtle
+        #: the triples in the order the file states them
+        self.triples: list[ox.Triple] = list(ox.parse(turtle, format=ox.RdfFormat.TURTLE))
         self.store = ox.Store()  # in memory
-        self.store.load(turtle, format=ox.RdfFormat.TURTLE)
-        self.triples: list[ox.Triple] = [q.triple for q in self.store]
+        self.store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.triples)
+        #: position of each subject's first statement: terms are listed in the file's order
+        self.order: dict[Any, int] = {}
+        for t in self.triples:
+            self.order.setdefault(t.subject, len(self.order))
         #: display label of every term: English, else zh-Hans, else any
         self.labels: dict[str, str] = {}
         ranked: dict[str, tuple[int, str]] = {}
@@ -704,8 +785,9 @@ class Ontology:
             for q in self.store.quads_for_pattern(None, ox.NamedNode(_TYPE),
                                                   ox.NamedNode(_OWL + kind), None):
                 if isinstance(q.subject, ox.NamedNode):
-                    terms.append(self._term(q.subject))
-            sections.append((title, terms))
+                    terms.append(q.subject)
+            terms.sort(key=lambda t: self.order.get(t, len(self.order)))
+            sections.append((title, [self._term(t) for t in terms]))
         return list(header.items()), sections
 
     def _term(self, iri: ox.NamedNode) -> pages.OntologyTerm:
@@ -940,7 +1022,11 @@ class Reader:
                 start_years.append(o)
             elif pv == _EVIDENCE:
                 event.evidence.append(self.evidence(o))
-            elif pv not in (_LABEL, _ALT_LABEL):
+            elif pv in (_LABEL, _ALT_LABEL, _DATE_PRECISION):
+                continue  # (the precision shows in how the date is written)
+            elif isinstance(o, ox.Literal):
+                event.details.append((pv, o))
+            else:
                 event.roles.append((pv, o))
         event.years = event.years or start_years
         # The most specific class first (shilu:Capture before shilu:Event).
@@ -956,6 +1042,7 @@ class Reader:
             wanted.update(s.value for s in subjects if isinstance(s, ox.NamedNode))
         for event in view.events:
             wanted.update(event.classes)
+            wanted.update(p for p, _ in event.details)
             for p, o in event.roles:
                 wanted.add(p)
                 if isinstance(o, ox.NamedNode):
@@ -1661,6 +1748,15 @@ def create_app(
     return app
 
 
+_CONFIG_ENV = "SHILU_SERVE_CONFIG"
+
+
+def _app_from_environment() -> Starlette:
+    """The app of one worker process of ``serve(workers=N)`` (an import-string factory)."""
+    config = json.loads(os.environ[_CONFIG_ENV])
+    return create_app(config.pop("store"), **config)
+
+
 def serve(
     store_path: str | Path,
     *,
@@ -1668,6 +1764,7 @@ def serve(
     port: int = 7878,
     log_level: str = "info",
     access_log: bool = True,
+    workers: int = 1,
     **options: Any,
 ) -> None:
     """Serve ``store_path`` (a store directory, followed across rebuilds, or a plain Oxigraph
@@ -1675,10 +1772,20 @@ def serve(
 
     ``options`` are passed to :func:`create_app` (``query_timeout``, ``max_rows``,
     ``max_body``, ``max_result_bytes``, ``allow_service``, ``check_interval``,
-    ``cache_bytes``).  uvicorn uses
-    uvloop and httptools when they are installed.
+    ``cache_bytes``).  uvicorn uses uvloop and httptools when they are installed.
+
+    :param workers: server processes sharing the port.  Each one opens the store read-only,
+        follows ``current`` and keeps its own response cache; more than one lets the Python
+        side of request handling use several cores (Oxigraph itself already does).
+    :raises FileNotFoundError: when there is no store at ``store_path``.
     """
     import uvicorn
 
-    uvicorn.run(create_app(store_path, **options), host=host, port=port, log_level=log_level,
-                access_log=access_log)
+    if workers <= 1:
+        uvicorn.run(create_app(store_path, **options), host=host, port=port,
+                    log_level=log_level, access_log=access_log)
+        return
+    StoreHandle(store_path)  # fail here, once, if there is no store
+    os.environ[_CONFIG_ENV] = json.dumps({"store": str(store_path), **options})
+    uvicorn.run(f"{__name__}:_app_from_environment", factory=True, workers=workers,
+                host=host, port=port, log_level=log_level, access_log=access_log)

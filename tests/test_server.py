@@ -455,6 +455,27 @@ def test_row_cap(store_path):
         assert len(_bindings(r)) == 3  # exactly the cap is fine
         r = c.get("/sparql", params={"query": CONSTRUCT})
         assert r.status_code == 413 and "triples" in r.text
+        # every format counts the same rows (JSON and CSV are counted in pyoxigraph's output)
+        for fmt in ("json", "csv", "xml", "tsv"):
+            r = c.get("/sparql", params={"query": LABELS, "format": fmt})
+            assert r.status_code == 413, fmt
+            r = c.get("/sparql", params={"query": LABELS + " LIMIT 3", "format": fmt})
+            assert r.status_code == 200, fmt
+        # rows with no bound variable are rows too
+        r = c.get("/sparql", params={"query": "SELECT * { VALUES ?x { 1 2 3 4 } } "})
+        assert r.status_code == 413
+        r = c.get("/sparql", params={"query": "SELECT ?y { VALUES ?x { 1 2 3 4 } } "})
+        assert r.status_code == 413
+
+
+def test_result_byte_cap(store_path):
+    with TestClient(create_app(store_path, max_result_bytes=300)) as c:
+        r = c.get("/sparql", params={"query": LABELS})
+        assert r.status_code == 413 and "larger than 300 bytes" in r.text
+        r = c.get("/sparql", params={"query": LABELS + " LIMIT 1"})
+        assert r.status_code == 200
+        r = c.get("/sparql", params={"query": CONSTRUCT, "format": "turtle"})
+        assert r.status_code == 413
 
 
 # 25**4 = 390,625 solutions, whatever the store
