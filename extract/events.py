@@ -53,6 +53,7 @@ class Trigger:
     word: str
     frame: str
     targets: frozenset[str]  # allowed target classes; "*" admits untyped
+    polity: str | None = None  # the polity the verb itself implies (繼承大汗位: the Mongols)
 
 
 class TriggerTable:
@@ -66,10 +67,11 @@ class TriggerTable:
                 raise ValueError(f"trigger row {n}: needs kind, triggers, frame, targets")
             kind, words, frame, targets = row[:4]
             allowed = frozenset(t.strip() for t in targets.split("|") if t.strip())
+            polity = to_hans(row[5]) if len(row) > 5 and row[5] else None
             for word in words.split("|"):
                 word = to_hans(word.strip())
                 if word and word not in self.by_word:
-                    self.by_word[word] = Trigger(kind, word, frame, allowed)
+                    self.by_word[word] = Trigger(kind, word, frame, allowed, polity)
             if len(row) > 4 and row[4]:
                 self.not_in.extend(to_hans(w.strip()) for w in row[4].split("|") if w.strip())
         words = sorted(self.by_word, key=len, reverse=True)
@@ -226,6 +228,12 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
         if len(hans) != len(sentence.text):
             hans = sentence.text
         _link_commanders(local, hans)
+        for m in local:
+            if m.serves:  # 蒙古木華黎 once: he serves 蒙古 for the rest of the article
+                known = state.info.get(m.key, EntityInfo(m.cls, None, None))
+                if not (known.ruler_of or known.affiliation):
+                    state.info[m.key] = EntityInfo(known.cls, known.ruler_of, m.serves)
+
         found = _sentence_events(article, sentence.text, hans, sentence.span, local, triggers, state,
                                  dates, eras, sentence.kind)
         if wants_side and state.side is None and sentence.section == -1:
@@ -605,7 +613,7 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             named = [m for m in local if shiwei + 2 <= m.start <= shiwei + 3 and _is(m.cls, PERSON)]
             persons = named or persons
         for p in persons[-1:]:
-            polity = _polity_for_person(p.key, local, state)
+            polity = trig.polity or _polity_for_person(p.key, local, state)
             if polity:
                 results.append((("agent", p.key), ("target", polity)))
                 old = state.info.get(p.key, EntityInfo("Ruler", None, None))
