@@ -442,7 +442,8 @@ def _agent_before(hans: str, cs: int, ts: int, local: list[_M], state: _ArticleS
     return found
 
 
-def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozenset[str], *, gap: int = 4) -> list[_M]:
+def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozenset[str], *, gap: int = 4,
+                   armies: bool = False) -> list[_M]:
     """The object of a verb ending at ``te``: the first mention after it (within ``gap``
     characters), then the mentions coordinated with it (、及和與). A possessor (遼朝的黃龍府)
     or a polity prefixed to a place (北宋麟州) gives way to the place."""
@@ -465,6 +466,8 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
             chain.append(m)
         else:
             break
+    if armies:  # only the polities whose army the object is (消滅金國主力部隊)
+        return [m for m in chain if _is(m.cls, POLITY) and _ARMY_AFTER.match(hans, m.end)]
     return [m for m in chain if _allowed(m.cls, allowed) and not _RELATIVE.match(hans, m.end)
             and not (_is(m.cls, POLITY) and _ARMY_AFTER.match(hans, m.end))]
 
@@ -528,6 +531,12 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             if not agents and military and state.side:
                 agents = [state.side]
             target_ms = _targets_after(hans, te, ce, local, allowed)
+            if kind == "Conquest" and not target_ms:
+                routed = [m for m in _targets_after(hans, te, ce, local, frozenset({"Polity", "Dynasty"}), armies=True)]
+                if routed:
+                    # 消滅金國主力部隊: an army destroyed is a victory over its polity, not a conquest
+                    return [(("kind", "Victory"), ("agent", a), ("target", m.key)) for a in agents for m in routed
+                            if a != m.key]
             if kind == "Victory" and not target_ms and trig.word in _ROUTED:
                 # 使宋方大敗: the side named just before was beaten, by the one acting
                 beaten = [m for m in local if cs <= m.start and m.end <= ts and ts - m.end <= 2 and _is(m.cls, AGENTIVE)]
@@ -541,7 +550,8 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             if not targets and kind == "Conquest":
                 # 摧毀當時位於華北…的金國: a long modifier stands between verb and polity
                 stop = min([t for t in _trigger_starts(hans, te, len(hans), state) if t > te] + [len(hans)])
-                targets = [m.key for m in local if te <= m.start and m.end <= stop and _is(m.cls, POLITY)][:1]
+                targets = [m.key for m in local if te <= m.start and m.end <= stop and _is(m.cls, POLITY)
+                           and not _ARMY_AFTER.match(hans, m.end)][:1]
         targets = [t for t in targets if _target_ok(kind, t, state)]
         for a in agents:
             for t in targets:
@@ -658,7 +668,7 @@ def _bare(before: str) -> bool:
 
 
 # Marching words that may open a clause whose subject carries on: 進兵攻佔, 分兵攻打, 派兵萬騎攻
-_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨]|继续|繼續|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
+_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨在当當于於自待]|继续|繼續|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
                       r"率军|率軍|率部|引兵|举兵|舉兵|起兵|进|進|反|转|轉|复|復|乘胜|乘勝|趁机|趁機|[兵军軍骑騎步马馬万萬千百十数數余餘])*$")
 
 
@@ -708,8 +718,11 @@ def _gregorian_day(date) -> str | None:
 
 def _event(trig: Trigger, roles: tuple[tuple[str, str], ...], date, sentence: str, span: Span) -> Event:
     year = getattr(date, "year", None) if date is not None else None
+    kind = trig.kind
+    if roles and roles[0][0] == "kind":  # a frame that found the deed to be of another kind
+        kind, roles = roles[0][1], roles[1:]
     return Event(
-        kind=trig.kind,
+        kind=kind,
         roles=roles,
         evidence=span,
         sentence=sentence,
