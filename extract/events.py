@@ -669,7 +669,8 @@ def _bare(before: str) -> bool:
 
 # Marching words that may open a clause whose subject carries on: 進兵攻佔, 分兵攻打, 派兵萬騎攻
 _LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨在当當于於自待]|继续|繼續|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
-                      r"率军|率軍|率部|引兵|举兵|舉兵|起兵|进|進|反|转|轉|复|復|乘胜|乘勝|趁机|趁機|[兵军軍骑騎步马馬万萬千百十数數余餘])*$")
+                      r"率军|率軍|率部|引兵|举兵|舉兵|起兵|进|進|反|转|轉|复|復|乘胜|乘勝|趁机|趁機|战败|戰敗|兵败|兵敗|更加|最终|最終|终于|終於|后|後|"
+                      r"[兵军軍骑騎步马馬万萬千百十数數余餘])*$")
 
 
 def _target_ok(kind: str, key: str, state: _ArticleState) -> bool:
