@@ -472,7 +472,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
 # Suffixes of settlement names that may be found without a link, and what may not precede
 # them in a name (numbers, quantifiers, verbs, prepositions, punctuation).
 _SETTLEMENT_SUFFIX = frozenset("州府城寨砦堡关县镇")
-_NOT_IN_NAME = frozenset("，。、；：（）()「」“”《》 \t·•馀余的之于於在至到往入和与及并或等被把将向从自由以为是了又也各诸数两此该本其每另诸攻取破陷下克拔占据围领经过抵退回奔逃迁移设置改升降称号名该原旧新今故即乃遂亦再复"
+_NOT_IN_NAME = frozenset("，。、；：（）()「」“”《》 \t·•馀余打击擊赴奔抵的之于於在至到往入和与及并或等被把将向从自由以为是了又也各诸数两此该本其每另诸攻取破陷下克拔占据围领经过抵退回奔逃迁移设置改升降称号名该原旧新今故即乃遂亦再复"
                          "年月日初旬底间一二三四五六七八九十百千万0123456789任兼知举偿有就命沿着缘出进屯守驻镇治")
 _GENERIC_AFTER = {"城": frozenset("池墙门内外中下破陷守楼头墙郭邑市镇"), "府": frozenset("库兵军中内"), "州": frozenset("县郡府城"), "关": frozenset("系键口心注闭于联切连押"), "镇": frozenset("守压抚静国住"), "县": frozenset("令丞尉城")}
 _GENERIC_NAMES = frozenset({"政府", "幕府", "官府", "王府", "知府", "首府", "神州", "九州", "中州", "外州", "京城", "都城", "坚城", "孤城", "全城", "满城", "攻城", "守城", "出城", "入城", "屠城", "围城", "空城", "边城", "长城", "筑城", "城关", "海关", "雄关", "边关", "过关", "险关", "入关", "出关", "难关", "通关", "有关", "相关", "机关", "知州", "知府", "进城", "出城", "州府", "本州", "该州", "州县", "郡县", "诸县", "各县", "数县", "乡镇", "城镇", "重镇", "市镇", "军镇", "边镇", "藩镇", "坐镇", "镇守", "镇压"})
