@@ -33,10 +33,11 @@ SUPER = {"Dynasty": "Polity", "Ruler": "Person", "City": "Place", "War": "Event"
          "Alliance": "Event", "Treaty": "Event"}
 MILITARY = frozenset({"Capture", "Attack", "Victory", "Conquest"})
 
-_CLAUSE = re.compile(r"[，,；;：:。！？!?（）()]")
+_CLAUSE = re.compile(r"[，,；;：:。！？!?]")
+_GLOSS = re.compile(r"^[（(][^（）()]{1,12}[）)][、及和与與]?$")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|愿|願|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
@@ -130,6 +131,16 @@ def _quoted(text: str) -> list[tuple[int, int]]:
             i = j + 1
         else:
             i += 1
+    return spans
+
+
+def _parenthesised(text: str) -> list[tuple[int, int]]:
+    spans, stack = [], []
+    for i, ch in enumerate(text):
+        if ch in "（(":
+            stack.append(i)
+        elif ch in "）)" and stack:
+            spans.append((stack.pop(), i))
     return spans
 
 
@@ -305,7 +316,11 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
     # A sentence without a date of its own happened in the year the text last gave (the gold
     # annotators read it so, and measured that way it is right far more often than not).
     carried = dates_current(dates) if not resolved else None
-    local = [m for m in local if m.via not in ("phrase", "descriptive") and not any(qs <= m.start < qe for qs, qe in quoted)]
+    glosses = _parenthesised(hans)
+    # names inside quotes are speech, inside parentheses glosses (隨州（今屬湖北）): neither acts
+    local = [m for m in local if m.via not in ("phrase", "descriptive")
+             and not any(qs <= m.start < qe for qs, qe in quoted)
+             and not any(gs < m.start < ge for gs, ge in glosses)]
     bounds = sorted({0, len(hans), *(m.end() for m in _CLAUSE.finditer(hans))})
     clauses = list(zip(bounds, bounds[1:]))
     heads = [_clause_head(hans, cs, ce, local) for cs, ce in clauses]
@@ -461,7 +476,12 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
             else:
                 break  # 攻金陝西: a region of the polity; the polity is the target
         elif between == "" and _is(chain[-1].cls, PLACE) and _is(m.cls, PLACE):
-            chain[-1] = m  # 麟州建寧寨: the fort in the prefecture
+            if m.cls == "City":
+                chain[-1] = m  # 麟州建寧寨: the fort in the prefecture
+            else:
+                chain.append(m)  # 開德府濮陽: two names of one place, both given
+        elif _GLOSS.match(between):
+            chain.append(m)  # 金州（安康）、光化軍: past a parenthesised gloss
         elif _COORDINATION.match(between):
             chain.append(m)
         else:
