@@ -455,10 +455,14 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
                 mentions.append(Mention(k, surface, span, via, plain))
                 aliases.setdefault(k, set())
         # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
-        occupied = sorted((m.plain.start - base_off, m.plain.end - base_off) for m in mentions
-                          if base_off <= m.plain.start < sentence.plain.end and m.via not in ("phrase", "descriptive"))
-        for ds, de in discover_settlements(hans, occupied, lexicon.polities):
+        here = [m for m in mentions if base_off <= m.plain.start < sentence.plain.end and m.via not in ("phrase", "descriptive")]
+        occupied = sorted((m.plain.start - base_off, m.plain.end - base_off) for m in here)
+        # a name found in running text may be the head of a longer one: 襄陽 + 府
+        extendable = {m.plain.end - base_off: m.plain.start - base_off for m in here if m.via == "text"}
+        for ds, de in discover_settlements(hans, occupied, lexicon.polities, extendable):
             plain = Span(base_off + ds, base_off + de)
+            mentions[:] = [m for m in mentions if not (plain.start <= m.plain.start and m.plain.end <= plain.end
+                                                        and m.via == "text")]
             labels = labels_for(article, plain)
             k = lexicon.resolve(labels[1])
             mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
@@ -478,7 +482,8 @@ _GENERIC_AFTER = {"城": frozenset("池墙门内外中下破陷守楼头墙郭�
 _GENERIC_NAMES = frozenset({"政府", "幕府", "官府", "王府", "知府", "首府", "神州", "九州", "中州", "外州", "京城", "都城", "坚城", "孤城", "全城", "满城", "攻城", "守城", "出城", "入城", "屠城", "围城", "空城", "边城", "长城", "筑城", "城关", "海关", "雄关", "边关", "过关", "险关", "入关", "出关", "难关", "通关", "有关", "相关", "机关", "知州", "知府", "进城", "出城", "州府", "本州", "该州", "州县", "郡县", "诸县", "各县", "数县", "乡镇", "城镇", "重镇", "市镇", "军镇", "边镇", "藩镇", "坐镇", "镇守", "镇压"})
 
 
-def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: PolityTable | None) -> list[tuple[int, int]]:
+def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: PolityTable | None,
+                         extendable: dict[int, int] | None = None) -> list[tuple[int, int]]:
     """Spans of settlement names ending in 州/府/城/寨/堡/關 that no mention covers yet.
 
     Walks left from the suffix over at most three characters, stopping at a character that
@@ -496,6 +501,11 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
             continue
         nxt = hans[i + 1] if i + 1 < len(hans) else ""
         if nxt and nxt in _GENERIC_AFTER.get(ch, ()):
+            continue
+        if extendable and i in extendable and hans[extendable[i]:i + 1] not in _GENERIC_NAMES:
+            out.append((extendable[i], i + 1))  # 襄陽 (known) + 府
+            for t in range(extendable[i], i + 1):
+                taken[t] = True
             continue
         j = i
         while j > 0 and i - j < 3:

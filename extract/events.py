@@ -34,6 +34,7 @@ SUPER = {"Dynasty": "Polity", "Ruler": "Person", "City": "Place", "War": "Event"
 MILITARY = frozenset({"Capture", "Attack", "Victory", "Conquest"})
 
 _CLAUSE = re.compile(r"[，,；;：:。！？!?]")
+_FORT = frozenset("寨砦堡城关關")
 _GLOSS = re.compile(r"^[（(][^（）()]{1,12}[）)][、及和与與]?$")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
@@ -476,7 +477,7 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
             else:
                 break  # 攻金陝西: a region of the polity; the polity is the target
         elif between == "" and _is(chain[-1].cls, PLACE) and _is(m.cls, PLACE):
-            if m.cls == "City":
+            if hans[m.end - 1:m.end] in _FORT:
                 chain[-1] = m  # 麟州建寧寨: the fort in the prefecture
             else:
                 chain.append(m)  # 開德府濮陽: two names of one place, both given
