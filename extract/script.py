@@ -21,10 +21,19 @@ _HANS_VARIANTS = ("zh-hans", "zh-cn", "zh-sg", "zh-my", "zh")
 _HANT_VARIANTS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo", "zh")
 
 
+# Characters OpenCC's t2s merges into another that names in these articles keep as they are:
+# 乾 of the era names 乾定, 乾亨, 乾統 is 乾 in Simplified too (Wikipedia protects it as -{乾}-);
+# t2s would make it 干.
+_KEEP = frozenset("乾")
+
+
 @lru_cache(maxsize=200_000)
 def to_hans(text: str) -> str:
-    """Simplified form: ``to_hans("遼朝") == "辽朝"``."""
-    return _T2S.convert(text)
+    """Simplified form: ``to_hans("遼朝") == "辽朝"``, ``to_hans("乾定") == "乾定"``."""
+    out = _T2S.convert(text)
+    if _KEEP.isdisjoint(text) or len(out) != len(text):
+        return out
+    return "".join(o if c not in _KEEP else c for c, o in zip(text, out))
 
 
 @lru_cache(maxsize=200_000)

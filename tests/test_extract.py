@@ -123,3 +123,10 @@ def test_matcher_leftmost_longest_and_armies():
         (5, 9, "coalition", (("南宋",), ("蒙古帝国",)), False),
         (10, 12, "army", (("金朝",),), False),
     ]
+
+
+@pytest.mark.parametrize("text,hans", [("遼朝", "辽朝"), ("乾定", "乾定"), ("乾亨", "乾亨"), ("鐵木真", "铁木真")])
+def test_script_keys(text, hans):
+    from shilu.extract.script import key
+
+    assert key(text) == hans
