@@ -502,7 +502,8 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
         nxt = hans[i + 1] if i + 1 < len(hans) else ""
         if nxt and nxt in _GENERIC_AFTER.get(ch, ()):
             continue
-        if extendable and i in extendable and hans[extendable[i]:i + 1] not in _GENERIC_NAMES:
+        if (extendable and i in extendable and hans[i - 1] not in _SETTLEMENT_SUFFIX
+                and hans[extendable[i]:i + 1] not in _GENERIC_NAMES):
             out.append((extendable[i], i + 1))  # 襄陽 (known) + 府
             for t in range(extendable[i], i + 1):
                 taken[t] = True
