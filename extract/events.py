@@ -399,12 +399,16 @@ def _with_short_polities(hans: str, found, local: list[_M], state: _ArticleState
         while j >= 0 and hans[j] in _ADVERBS:
             j -= 1
         spots.append(j)
-        for i in spots:
-            if free(i):
+        for n, i in enumerate(spots):
+            while free(i):  # before the verb, a run of them: 金宋約定
                 key = state.short_polity(hans[i])
-                if key:
-                    extra.append(_M(i, i + 1, key, state.info.get(key, EntityInfo("Polity", None, None)).cls or "Polity", "army"))
-                    occupied.append((i, i + 1))
+                if not key:
+                    break
+                extra.append(_M(i, i + 1, key, state.info.get(key, EntityInfo("Polity", None, None)).cls or "Polity", "army"))
+                occupied.append((i, i + 1))
+                if n == 0:
+                    break
+                i -= 1
     if not extra:
         return local
     return sorted(local + extra, key=lambda m: (m.start, m.end))
