@@ -42,7 +42,7 @@ def extract_article(article: Article, lexicon: Lexicon, resources: Resources | N
         categories=article.categories,
         entities=tuple(entities),
         mentions=tuple(mentions),
-        events=tuple(dict.fromkeys(events)),
+        events=_one_telling_each(events),
         wiki_title=page_title_of(article),
     )
 
@@ -51,3 +51,12 @@ def extract_text(text: str, source_id: str, resources: Resources | None = None) 
     """Parse and extract a single article on its own (its lexicon is just itself)."""
     article = parse_article(text, source_id)
     return extract_article(article, build_lexicon([article], resources), resources)
+
+
+def _one_telling_each(events):
+    """One event per (kind, roles, year, sentence): two verbs of one sentence telling the same
+    deed (攻…圍) are one telling, dated by the first."""
+    seen: dict[tuple, object] = {}
+    for e in events:
+        seen.setdefault((e.kind, e.roles, e.year, e.evidence), e)
+    return tuple(seen.values())

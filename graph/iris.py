@@ -7,6 +7,8 @@ readable Chinese (as DBpedia's do) and distinct keys always give distinct IRIs.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from urllib.parse import quote
 
 RESOURCE = "https://w3id.org/shilu/resource/"
@@ -17,6 +19,7 @@ WIKIPEDIA = "https://zh.wikipedia.org/wiki/"
 # Everything outside this set is percent-encoded (RFC 3987 ipchar minus the delimiters that
 # would change the IRI's structure). Non-ASCII letters pass through unencoded.
 _SAFE = "!$&'()*+,;=:@-._~"
+_UNSAFE = re.compile(r"[^A-Za-z0-9!$&'()*+,;=:@\-._~\u0080-\U0010ffff]")
 
 
 def segment(name: str) -> str:
@@ -28,6 +31,8 @@ def segment(name: str) -> str:
     'AC%2FDC_50%25'
     """
     name = "_".join(name.split())
+    if name.isprintable() and _UNSAFE.search(name) is None:
+        return name  # the common case: nothing to encode (one scan in C, not one call a character)
     out = []
     for ch in name:
         if ord(ch) > 0x7F and ch.isprintable():
@@ -61,9 +66,14 @@ def event(kind: str, roles: tuple[tuple[str, str], ...], year: int | None) -> st
     return "/".join([RESOURCE + "event", kind, *parts, str(year) if year is not None else "undated"])
 
 
-def evidence(source_id: str, start: int, end: int) -> str:
-    """RFC 5147 character range within the source file, as NIF and Web Annotation use."""
-    return f"{source(source_id)}#char={start},{end}"
+def evidence(source_id: str, start: int, end: int, event_iri: str | None = None) -> str:
+    """RFC 5147 character range within the source file, as NIF and Web Annotation use; with
+    ``event_iri``, the telling of that one event by that sentence (a sentence may tell several
+    events, each dated its own way), distinguished by a short digest of the event's IRI."""
+    base = f"{source(source_id)}#char={start},{end}"
+    if event_iri is None:
+        return base
+    return f"{base};event={hashlib.sha1(event_iri.encode('utf-8')).hexdigest()[:12]}"
 
 
 def wikipedia(title: str) -> str:

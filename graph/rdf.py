@@ -6,6 +6,7 @@ This module never parses Chinese: labels and keys arrive ready-made from extract
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
@@ -77,6 +78,32 @@ SHORTCUTS: dict[str, tuple[NamedNode, str, str]] = {
 }
 
 
+# Terms are made once each per process (minting an IRI and checking it cost a fifth of the whole
+# extraction): the same things and labels recur through the corpus. pyoxigraph terms are
+# immutable, so sharing them is safe.
+_CACHE = 1 << 16
+
+
+@lru_cache(maxsize=_CACHE)
+def _res(key: str) -> NamedNode:
+    return NamedNode(iris.resource(key))
+
+
+@lru_cache(maxsize=_CACHE)
+def _wiki(title: str) -> NamedNode:
+    return NamedNode(iris.wikipedia(title))
+
+
+@lru_cache(maxsize=_CACHE)
+def _category(name: str) -> NamedNode:
+    return NamedNode(iris.category(name))
+
+
+@lru_cache(maxsize=_CACHE)
+def _lit(text: str, language: str | None = None) -> Literal:
+    return Literal(text, language=language)
+
+
 def g_year(year: int) -> Literal:
     """xsd:gYear lexical form: at least four digits, a minus sign for BCE (no year 0 here)."""
     return Literal(f"-{abs(year):04d}" if year < 0 else f"{year:04d}", datatype=G_YEAR)
@@ -84,53 +111,55 @@ def g_year(year: int) -> Literal:
 
 def _labels(subject: NamedNode, labels: tuple[str, str], predicate: NamedNode, graph: NamedNode) -> Iterator[Quad]:
     hant, hans = labels
-    yield Quad(subject, predicate, Literal(hant, language="zh-Hant"), graph)
-    yield Quad(subject, predicate, Literal(hans, language="zh-Hans"), graph)
+    yield Quad(subject, predicate, _lit(hant, "zh-Hant"), graph)
+    yield Quad(subject, predicate, _lit(hans, "zh-Hans"), graph)
 
 
 def entity_quads(entity: Entity, graph: NamedNode) -> Iterator[Quad]:
-    node = NamedNode(iris.resource(entity.key))
+    node = _res(entity.key)
     if entity.cls:
         yield Quad(node, TYPE, getattr(N, entity.cls), graph)
     yield from _labels(node, entity.labels, LABEL, graph)
     for alias in entity.aliases:
         yield from _labels(node, alias, ALT_LABEL, graph)
     if entity.wiki_title:
-        yield Quad(node, PRIMARY_TOPIC_OF, NamedNode(iris.wikipedia(entity.wiki_title)), graph)
+        yield Quad(node, PRIMARY_TOPIC_OF, _wiki(entity.wiki_title), graph)
     if entity.ruler_of:
-        yield Quad(node, N.rulerOf, NamedNode(iris.resource(entity.ruler_of)), graph)
+        yield Quad(node, N.rulerOf, _res(entity.ruler_of), graph)
     if entity.start_year is not None:
         yield Quad(node, N.startYear, g_year(entity.start_year), graph)
     if entity.end_year is not None:
         yield Quad(node, N.endYear, g_year(entity.end_year), graph)
     for participant in entity.participants:
-        yield Quad(node, N.participant, NamedNode(iris.resource(participant)), graph)
+        yield Quad(node, N.participant, _res(participant), graph)
     if entity.place:
-        yield Quad(node, N.place, NamedNode(iris.resource(entity.place)), graph)
+        yield Quad(node, N.place, _res(entity.place), graph)
 
 
 def event_quads(event: Event, source_id: str, graph: NamedNode, source_text: str | None) -> Iterator[Quad]:
-    node = NamedNode(iris.event(event.kind, event.roles, event.year))
+    event_iri = iris.event(event.kind, event.roles, event.year)
+    node = NamedNode(event_iri)
     yield Quad(node, TYPE, getattr(N, event.kind), graph)
     for role, k in event.roles:
-        yield Quad(node, getattr(N, role), NamedNode(iris.resource(k)), graph)
+        yield Quad(node, getattr(N, role), _res(k), graph)
     if event.year is not None:
         yield Quad(node, N.year, g_year(event.year), graph)
-    if event.date:
-        yield Quad(node, N.date, Literal(event.date, datatype=DATE), graph)
-    if event.date_text:
-        yield Quad(node, N.dateText, Literal(event.date_text), graph)
-    if event.precision:
-        yield Quad(node, N.datePrecision, Literal(event.precision), graph)
-    if event.lunar_month is not None:
-        yield Quad(node, N.lunarMonth, Literal(str(event.lunar_month), datatype=INTEGER), graph)
     start, end = event.evidence.start, event.evidence.end
-    ev = NamedNode(iris.evidence(source_id, start, end))
-    selector = NamedNode(iris.evidence(source_id, start, end) + ";selector")
+    ev = NamedNode(iris.evidence(source_id, start, end, event_iri))
+    selector = NamedNode(iris.evidence(source_id, start, end) + ";selector")  # the sentence, shared
     yield Quad(node, N.evidence, ev, graph)
     yield Quad(ev, TYPE, SPECIFIC_RESOURCE, graph)
     yield Quad(ev, HAS_SOURCE, NamedNode(iris.source(source_id)), graph)
     yield Quad(ev, VALUE, Literal(event.sentence), graph)
+    # how this telling dates the event: one event may be told with different date words
+    if event.date:
+        yield Quad(ev, N.date, Literal(event.date, datatype=DATE), graph)
+    if event.date_text:
+        yield Quad(ev, N.dateText, Literal(event.date_text), graph)
+    if event.precision:
+        yield Quad(ev, N.datePrecision, Literal(event.precision), graph)
+    if event.lunar_month is not None:
+        yield Quad(ev, N.lunarMonth, Literal(str(event.lunar_month), datatype=INTEGER), graph)
     yield Quad(ev, HAS_SELECTOR, selector, graph)
     yield Quad(selector, TYPE, POSITION_SELECTOR, graph)
     yield Quad(selector, OA_START, Literal(str(start), datatype=NON_NEGATIVE), graph)
@@ -143,13 +172,13 @@ def event_quads(event: Event, source_id: str, graph: NamedNode, source_text: str
         prop, subject_role, object_role = shortcut
         for s in event.role(subject_role):
             for o in event.role(object_role):
-                yield Quad(NamedNode(iris.resource(s)), prop, NamedNode(iris.resource(o)), graph)
+                yield Quad(_res(s), prop, _res(o), graph)
     if event.kind == "Alliance":
         parties = event.role("party")
         for a in parties:
             for b in parties:
                 if a != b:
-                    yield Quad(NamedNode(iris.resource(a)), N.alliedWith, NamedNode(iris.resource(b)), graph)
+                    yield Quad(_res(a), N.alliedWith, _res(b), graph)
 
 
 def article_quads(facts: ArticleFacts, source_text: str | None = None) -> list[Quad]:
@@ -162,16 +191,16 @@ def article_quads(facts: ArticleFacts, source_text: str | None = None) -> list[Q
         Quad(doc, DCT_SOURCE, Literal(facts.source_id), graph),
     ]
     if facts.wiki_title:
-        quads.append(Quad(doc, DERIVED_FROM, NamedNode(iris.wikipedia(facts.wiki_title)), graph))
+        quads.append(Quad(doc, DERIVED_FROM, _wiki(facts.wiki_title), graph))
     if facts.topic:
-        quads.append(Quad(doc, PRIMARY_TOPIC, NamedNode(iris.resource(facts.topic)), graph))
+        quads.append(Quad(doc, PRIMARY_TOPIC, _res(facts.topic), graph))
     for name in facts.categories:
-        cat = NamedNode(iris.category(name))
+        cat = _category(name)
         quads.append(Quad(doc, SUBJECT, cat, graph))
         quads.append(Quad(cat, TYPE, CONCEPT, graph))
-        quads.append(Quad(cat, LABEL, Literal(name, language="zh"), graph))
+        quads.append(Quad(cat, LABEL, _lit(name, "zh"), graph))
     for entity in facts.entities:
-        quads.append(Quad(doc, N.mentions, NamedNode(iris.resource(entity.key)), graph))
+        quads.append(Quad(doc, N.mentions, _res(entity.key), graph))
         quads.extend(entity_quads(entity, graph))
     for event in facts.events:
         quads.extend(event_quads(event, facts.source_id, graph, source_text))

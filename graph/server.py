@@ -54,6 +54,25 @@ Routes
     vocabularies, distinct triple / subject / object counts, class and property partitions,
     computed once per store generation.
 
+``/rdf-graphs/service?graph=IRI`` or ``?default`` (GET, HEAD, PUT, POST, DELETE)
+    SPARQL 1.1 Graph Store HTTP Protocol: GET a graph (Turtle by default, negotiated as
+    CONSTRUCT results; 404 for an unknown graph); PUT replaces it, POST merges into it (the
+    body in a triple format named by ``Content-Type``; 201 when the graph is new, else 204),
+    DELETE drops it (204, or 404).  ``default`` is the store's own default graph, not the
+    union.  Writes are refused with 403 unless the server runs with ``--allow-update``
+    (``allow_update=True``), and then need ``Authorization: Bearer <token>`` (401 otherwise).
+
+SPARQL Update and writes
+    Off by default.  With ``allow_update`` the ``/sparql`` endpoint also takes the SPARQL 1.1
+    Protocol update operation (``POST`` with ``application/sparql-update``, or a form with
+    ``update=``), each with the bearer token.  The current store generation is then opened
+    read-write (so one server process only); updates write into that generation and are
+    not part of the corpus: the next ``shilu build`` publishes a new generation (which the
+    server then follows) whose article graphs are rebuilt from the articles, so changes to
+    them are lost (an incremental build starts from a copy of the previous generation, so
+    graphs of their own may survive it; do not rely on that).  After each write the response cache of the generation is dropped and its
+    ETags change.
+
 ``/health`` (GET)
     ``{"status": "ok", "graphs": N, "generation": "gen-NNNNNN"}``.
 
@@ -85,11 +104,15 @@ Status codes of ``/sparql``
 200   success
 304   a conditional GET (``If-None-Match`` / ``If-Modified-Since``) for a result the client
       already has from the current store generation
-400   malformed query (the parser's message), missing ``query`` on POST, repeated
+204   an update succeeded (only with ``allow_update``)
+400   malformed query or update (the parser's message), missing ``query`` on POST, repeated
       ``query``, bad ``default-graph-uri`` / ``named-graph-uri``, undecodable body
-403   SPARQL Update of any kind (``update=``, ``application/sparql-update``, or update
-      syntax sent as a query): this endpoint is read-only; also ``SERVICE`` (federated
-      query) unless the app was created with ``allow_service=True``
+401   an update without ``Authorization: Bearer <token>`` or with the wrong token
+403   SPARQL Update of any kind (``update=``, ``application/sparql-update``) when the app
+      was not created with ``allow_update=True`` (the default: read-only), and update syntax
+      sent as a query; also ``SERVICE`` (federated query) unless the app was created with
+      ``allow_service=True``
+405   an update sent with GET
 406   no result format satisfies ``Accept`` / ``format=`` for this query form
 413   request body (or query text) larger than ``max_body``; or a result with more than
       ``max_rows`` solutions / triples ("result exceeds N rows; add LIMIT") or larger than
@@ -146,6 +169,7 @@ import datetime
 import email.utils
 import functools
 import hashlib
+import hmac
 import io
 import json
 import logging
@@ -669,7 +693,8 @@ def _evaluate(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit:
     return _serialize_graph(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), fmt), fmt
 
 
-def _service_description(snapshot: Snapshot, endpoint: str, fmt: _Format) -> bytes:
+def _service_description(snapshot: Snapshot, endpoint: str, fmt: _Format,
+                         update: bool = False) -> bytes:
     """The SPARQL 1.1 Service Description of this endpoint, in ``fmt``."""
 
     def sd(local: str) -> ox.NamedNode:
@@ -680,6 +705,7 @@ def _service_description(snapshot: Snapshot, endpoint: str, fmt: _Format) -> byt
         ox.Triple(service, _RDF_TYPE, sd("Service")),
         ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
         ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        *([ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update"))] if update else []),
         # Without a dataset in the request, the default graph is the union of all graphs.
         ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
         ox.Triple(service, sd("defaultDataset"), dataset),
@@ -1183,6 +1209,9 @@ _CORS_HEADERS = {
 _FORM = "application/x-www-form-urlencoded"
 _SPARQL_QUERY = "application/sparql-query"
 _SPARQL_UPDATE = "application/sparql-update"
+_GSP_PATH = "/rdf-graphs/service"
+_READ_ONLY = ("SPARQL Update and Graph Store writes are not allowed: this endpoint is read-only "
+              "(start the server with --allow-update)")
 
 #: HTML, for browsers, among the RDF formats of the linked-data routes.
 _HTML = _Format("html", "text/html; charset=utf-8", ("text/html", "application/xhtml+xml"))
@@ -1287,8 +1316,9 @@ class CommonHeaders:
         if scope["method"] == "OPTIONS":
             request_headers = Headers(scope=scope)
             if "access-control-request-method" in request_headers:
-                methods = "GET, POST, OPTIONS" if scope["path"].endswith("/sparql") \
-                    else "GET, HEAD, OPTIONS"
+                methods = ("GET, POST, OPTIONS" if scope["path"].endswith("/sparql")
+                           else "GET, HEAD, PUT, POST, DELETE, OPTIONS"
+                           if scope["path"].endswith(_GSP_PATH) else "GET, HEAD, OPTIONS")
                 response = Response(status_code=204, headers={
                     **_CORS_HEADERS,
                     "Access-Control-Allow-Methods": methods,
@@ -1318,8 +1348,11 @@ class SparqlEndpoint:
     """The ``/sparql`` and ``/health`` handlers, bound to a store handle and the limits."""
 
     def __init__(self, handle: StoreHandle, *, query_timeout: float, max_rows: int,
-                 max_body: int, allow_service: bool, max_result_bytes: int) -> None:
+                 max_body: int, allow_service: bool, max_result_bytes: int,
+                 allow_update: bool = False, update_token: str | None = None) -> None:
         self.handle = handle
+        self.allow_update = allow_update
+        self.update_token = update_token
         self.query_timeout = query_timeout
         self.max_rows = max_rows
         self.max_result_bytes = max_result_bytes
@@ -1339,7 +1372,8 @@ class SparqlEndpoint:
         except HTTPError as e:
             if e.status >= 500:
                 log.warning("SPARQL request failed (%d): %s", e.status, e.message)
-            response = PlainTextResponse(e.message + "\n", status_code=e.status)
+            headers = ({"WWW-Authenticate": 'Bearer realm="shilu"'} if e.status == 401 else {})
+            response = PlainTextResponse(e.message + "\n", status_code=e.status, headers=headers)
         response.headers.update(_CORS_HEADERS)
         response.headers["Vary"] = "Accept"
         return response
@@ -1347,8 +1381,9 @@ class SparqlEndpoint:
     async def _sparql(self, request: Request) -> Response:
         deadline = time.monotonic() + self.query_timeout
         params = await self._read_params(request)
-        if _single(params, "update") is not None:
-            raise HTTPError(403, "SPARQL Update is not allowed: this endpoint is read-only")
+        update = _single(params, "update")
+        if update is not None:
+            return await self._update(request, update, params)
         query = _single(params, "query")
         format_param = _single(params, "format")
         accept = request.headers.get("accept")
@@ -1359,7 +1394,8 @@ class SparqlEndpoint:
                 raise HTTPError(400, "missing 'query' parameter")
             fmt = negotiate(GRAPH_FORMATS, accept, format_param, "the service description")
             endpoint = str(request.url.replace(query="", fragment=""))
-            body = await anyio.to_thread.run_sync(_service_description, snapshot, endpoint, fmt)
+            body = await anyio.to_thread.run_sync(_service_description, snapshot, endpoint, fmt,
+                                                  self.allow_update)
             return Response(body, media_type=fmt.content_type)
 
         if len(query.encode()) > self.max_body:
@@ -1407,10 +1443,10 @@ class SparqlEndpoint:
         content_type, *ct_params = request.headers.get("content-type", "").split(";")
         content_type = content_type.strip().lower()
         if content_type == _SPARQL_UPDATE:
-            raise HTTPError(403, "SPARQL Update is not allowed: this endpoint is read-only")
-        if content_type not in (_FORM, _SPARQL_QUERY):
+            self.authorize(request)  # before reading the body
+        if content_type not in (_FORM, _SPARQL_QUERY, _SPARQL_UPDATE):
             raise HTTPError(415, f"unsupported content type '{content_type}'; "
-                                 f"use {_FORM} or {_SPARQL_QUERY}")
+                                 f"use {_FORM}, {_SPARQL_QUERY} or {_SPARQL_UPDATE}")
         charset = "utf-8"
         for p in ct_params:
             key, _, value = p.partition("=")
@@ -1423,16 +1459,48 @@ class SparqlEndpoint:
             raise HTTPError(415, f"unsupported charset '{charset}'") from None
         except UnicodeDecodeError as e:
             raise HTTPError(400, f"request body is not valid {charset}: {e}") from None
-        if content_type == _SPARQL_QUERY:
-            # The query is the body; the dataset and format stay in the URL.
-            if any(k == "query" for k, _ in params):
-                raise HTTPError(400, "'query' given both in the URL and as the request body")
-            return [*params, ("query", text)]
+        if content_type in (_SPARQL_QUERY, _SPARQL_UPDATE):
+            # The query / update is the body; the dataset and format stay in the URL.
+            name = "query" if content_type == _SPARQL_QUERY else "update"
+            if any(k in ("query", "update") for k, _ in params):
+                raise HTTPError(400, f"'query' or 'update' in the URL as well as a {name} "
+                                     "as the request body")
+            return [*params, (name, text)]
         try:
             form = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
         except (UnicodeDecodeError, ValueError) as e:
             raise HTTPError(400, f"malformed form body: {e}") from None
         return [*form, *params]
+
+    def authorize(self, request: Request) -> None:
+        """Let a write through only when updates are on and the bearer token matches.
+
+        :raises HTTPError: 403 when the server is read-only, 401 without the right token.
+        """
+        if not self.allow_update:
+            raise HTTPError(403, _READ_ONLY)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if (scheme.lower() != "bearer" or not self.update_token
+                or not hmac.compare_digest(token.strip().encode(), self.update_token.encode())):
+            raise HTTPError(401, "this write needs 'Authorization: Bearer <token>' with the "
+                                 "server's update token")
+
+    async def _update(self, request: Request, update: str,
+                      params: list[tuple[str, str]]) -> Response:
+        """SPARQL 1.1 Protocol update operation (POST only), into the current generation."""
+        self.authorize(request)
+        if request.method != "POST":
+            raise HTTPError(405, "send updates with POST (update= in a form, or "
+                                 f"{_SPARQL_UPDATE})")
+        if any(k == "query" for k, _ in params):
+            raise HTTPError(400, "both 'query' and 'update' given")
+        if any(k in ("using-graph-uri", "using-named-graph-uri") for k, _ in params):
+            raise HTTPError(400, "using-graph-uri / using-named-graph-uri are not supported; "
+                                 "use USING / WITH in the update")
+        if len(update.encode()) > self.max_body:
+            raise HTTPError(413, f"update longer than {self.max_body} bytes")
+        await _write(self.handle, lambda store: store.update(update))
+        return Response(status_code=204)
 
     async def _read_body(self, request: Request) -> bytes:
         length = request.headers.get("content-length")
@@ -1450,6 +1518,138 @@ class SparqlEndpoint:
                 raise HTTPError(413, f"request body larger than {self.max_body} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+async def _write(handle: StoreHandle, fn: Callable[[ox.Store], Any]) -> Any:
+    """Run ``fn(store)`` on the current generation in a worker thread, one write at a time,
+    then flush and make a fresh snapshot current (so no cached response outlives the write)."""
+    def work() -> Any:
+        with handle.write_lock:
+            snapshot = handle.current
+            if not snapshot.writable:
+                raise HTTPError(403, _READ_ONLY)
+            try:
+                return fn(snapshot.store)
+            except SyntaxError as e:
+                raise HTTPError(400, f"malformed update: {e}") from None
+            finally:
+                snapshot.store.flush()
+                handle.written(snapshot)
+
+    return await anyio.to_thread.run_sync(_isolated, work)
+
+
+# --------------------------------------------------------------------------------------------
+# SPARQL 1.1 Graph Store HTTP Protocol (/rdf-graphs/service)
+
+
+class GraphStore:
+    """``/rdf-graphs/service?graph=IRI`` or ``?default``: GET (always), PUT / POST / DELETE
+    (only with ``allow_update`` and the bearer token, as SPARQL Update).
+
+    ``?default`` is the store's own default graph (empty after ``shilu build``: every article
+    is a named graph), not the union the query endpoint uses as its default graph.
+    """
+
+    def __init__(self, endpoint: SparqlEndpoint) -> None:
+        self.endpoint = endpoint
+        self.handle = endpoint.handle
+
+    async def service(self, request: Request) -> Response:
+        try:
+            response = await self._service(request)
+        except HTTPError as e:
+            headers = ({"WWW-Authenticate": 'Bearer realm="shilu"'} if e.status == 401 else {})
+            response = PlainTextResponse(e.message + "\n", status_code=e.status, headers=headers)
+        return response
+
+    @staticmethod
+    def _graph(request: Request) -> ox.NamedNode | ox.DefaultGraph:
+        params = list(request.query_params.multi_items())
+        graph = _single(params, "graph")
+        default = any(k == "default" for k, _ in params)
+        if (graph is None) == (not default):
+            raise HTTPError(400, "give exactly one of 'graph=IRI' and 'default'")
+        if graph is None:
+            return ox.DefaultGraph()
+        try:
+            return ox.NamedNode(graph)
+        except ValueError as e:
+            raise HTTPError(400, f"'graph' is not an absolute IRI: {e}") from None
+
+    async def _service(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204,
+                            headers={"Allow": "GET, HEAD, PUT, POST, DELETE, OPTIONS"})
+        graph = self._graph(request)
+        if request.method in ("GET", "HEAD"):
+            return await self._get(request, graph)
+        self.endpoint.authorize(request)
+        if request.method == "DELETE":
+            def delete(store: ox.Store) -> bool:
+                if isinstance(graph, ox.NamedNode):
+                    if not store.contains_named_graph(graph):
+                        return False
+                    store.remove_graph(graph)
+                else:
+                    store.clear_graph(graph)
+                return True
+
+            if not await _write(self.handle, delete):
+                raise HTTPError(404, f"no graph <{graph.value}>")
+            return Response(status_code=204)
+        # PUT (replace) and POST (merge): parse the whole body first, then write.
+        content_type = request.headers.get("content-type", "")
+        rdf = ox.RdfFormat.from_media_type(content_type) if content_type else None
+        if rdf is None or rdf.supports_datasets:
+            raise HTTPError(415, f"unsupported content type '{content_type}'; send a graph as "
+                                 "text/turtle, application/n-triples, application/rdf+xml, "
+                                 "application/ld+json or text/n3")
+        body = await self.endpoint._read_body(request)
+        base = graph.value if isinstance(graph, ox.NamedNode) else None
+
+        def parse() -> list[ox.Quad]:
+            try:
+                return [ox.Quad(t.subject, t.predicate, t.object, graph)
+                        for t in ox.parse(body, format=rdf, base_iri=base)]
+            except SyntaxError as e:
+                raise HTTPError(400, f"malformed {rdf.name}: {e}") from None
+
+        quads = await anyio.to_thread.run_sync(_isolated, parse)
+        replace = request.method == "PUT"
+
+        def write(store: ox.Store) -> bool:
+            created = isinstance(graph, ox.NamedNode) and not store.contains_named_graph(graph)
+            if replace and not created:
+                store.clear_graph(graph)
+            if isinstance(graph, ox.NamedNode):
+                store.add_graph(graph)
+            store.extend(quads)
+            return created
+
+        created = await _write(self.handle, write)
+        return Response(status_code=201 if created else 204)
+
+    async def _get(self, request: Request, graph: ox.NamedNode | ox.DefaultGraph) -> Response:
+        fmt = negotiate(GRAPH_FORMATS, request.headers.get("accept"),
+                        request.query_params.get("format"), "a graph")
+        snapshot = self.handle.current
+        max_rows, limit = self.endpoint.max_rows, self.endpoint.query_timeout
+
+        def work() -> bytes | None:
+            store = snapshot.store
+            if isinstance(graph, ox.NamedNode) and not store.contains_named_graph(graph):
+                return None
+            deadline = time.monotonic() + limit
+            triples = [q.triple for q in _collect(
+                store.quads_for_pattern(None, None, None, graph), deadline, limit, max_rows,
+                "triples")]
+            return _serialize_graph(triples, fmt)
+
+        body = await anyio.to_thread.run_sync(_isolated, work)
+        if body is None:
+            raise HTTPError(404, f"no graph <{graph.value}>")
+        return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -1710,8 +1910,10 @@ def create_app(
     allow_service: bool = False,
     check_interval: float = 1.0,
     cache_bytes: int = 64 * 1024 * 1024,
+    allow_update: bool = False,
+    update_token: str | None = None,
 ) -> Starlette:
-    """A Starlette app serving the store at ``store_path`` read-only.
+    """A Starlette app serving the store at ``store_path`` (read-only unless ``allow_update``).
 
     :param store_path: a shilu store directory (``DIR`` with ``DIR/current``: the app follows
         ``current`` to each new generation ``shilu build`` publishes) or a plain Oxigraph
@@ -1724,17 +1926,29 @@ def create_app(
         arbitrary URLs, outside the time limit), refused with 403 by default.
     :param check_interval: seconds between two looks at ``DIR/current``.
     :param cache_bytes: memory for responses kept per store generation (0: no cache).
+    :param allow_update: accept SPARQL Update and Graph Store Protocol writes (each needs
+        ``Authorization: Bearer <update_token>``).  The current generation is then opened
+        read-write (one process only), and what is written is lost at the next ``shilu build``.
+    :param update_token: the bearer token writes must present (required with ``allow_update``).
     :raises FileNotFoundError: when there is no store at ``store_path``.
+    :raises ValueError: ``allow_update`` without an ``update_token``.
     """
-    handle = StoreHandle(store_path, check_interval=check_interval, cache_bytes=cache_bytes)
+    if allow_update and not update_token:
+        raise ValueError("updates are allowed but no update token is set: give --update-token "
+                         "or SHILU_UPDATE_TOKEN")
+    handle = StoreHandle(store_path, check_interval=check_interval, cache_bytes=cache_bytes,
+                         writable=allow_update)
     endpoint = SparqlEndpoint(handle, query_timeout=query_timeout, max_rows=max_rows,
                               max_body=max_body, allow_service=allow_service,
-                              max_result_bytes=max_result_bytes)
+                              max_result_bytes=max_result_bytes, allow_update=allow_update,
+                              update_token=update_token)
+    gsp = GraphStore(endpoint)
     ld = LinkedData(handle, max_body=max_body)
     app = Starlette(routes=[
         Route("/", ld.home, methods=["GET"]),
         Route("/sparql", endpoint.sparql, methods=["GET", "POST", "OPTIONS"]),
         Route("/health", endpoint.health, methods=["GET"]),
+        Route(_GSP_PATH, gsp.service, methods=["GET", "PUT", "POST", "DELETE", "OPTIONS"]),
         Route("/resource/{rest:path}", ld.resource, methods=["GET"]),
         Route("/page/{rest:path}", ld.page, methods=["GET"]),
         Route("/data/{rest:path}", ld.data, methods=["GET"]),
@@ -1772,7 +1986,7 @@ def serve(
 
     ``options`` are passed to :func:`create_app` (``query_timeout``, ``max_rows``,
     ``max_body``, ``max_result_bytes``, ``allow_service``, ``check_interval``,
-    ``cache_bytes``).  uvicorn uses uvloop and httptools when they are installed.
+    ``cache_bytes``, ``allow_update``, ``update_token``).  uvicorn uses uvloop and httptools when they are installed.
 
     :param workers: server processes sharing the port.  Each one opens the store read-only,
         follows ``current`` and keeps its own response cache; more than one lets the Python
@@ -1785,6 +1999,9 @@ def serve(
         uvicorn.run(create_app(store_path, **options), host=host, port=port,
                     log_level=log_level, access_log=access_log)
         return
+    if options.get("allow_update"):
+        raise ValueError("--allow-update needs a single worker (the store is opened "
+                         "read-write by one process)")
     StoreHandle(store_path)  # fail here, once, if there is no store
     os.environ[_CONFIG_ENV] = json.dumps({"store": str(store_path), **options})
     uvicorn.run(f"{__name__}:_app_from_environment", factory=True, workers=workers,

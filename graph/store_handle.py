@@ -16,6 +16,14 @@ A handle is created on either
   so no request waits for the (tens of milliseconds) open or fails during the switch; or
 * a **plain Oxigraph directory**: opened once and never re-checked.
 
+A handle created with ``writable=True`` (the server's ``--allow-update``) opens each
+generation read-write (``pyoxigraph.Store(path)``, which locks the directory: one process
+only) instead of read-only.  Writes (SPARQL Update, Graph Store Protocol) go into the current
+generation; the next ``shilu build`` rebuilds every article graph in a new one (changes
+to them are lost).  After each write
+the server calls :meth:`StoreHandle.written`, which swaps in a new :class:`Snapshot` of the same
+store (fresh response cache, new generation token for ETags), so no stale response is served.
+
 :meth:`StoreHandle.refresh` does the same check synchronously; :meth:`StoreHandle.reopen` points
 the handle at another directory.
 
@@ -116,9 +124,14 @@ class Snapshot:
     _memo: dict[str, Any] = field(default_factory=dict)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock)
 
+    #: True when the store was opened read-write.
+    writable: bool = False
+    #: How many writes this process made to the store before this snapshot was taken.
+    revision: int = 0
+
     @classmethod
-    def open(cls, path: str | Path, *, cache_bytes: int = 0) -> Snapshot:
-        """Open the Oxigraph directory ``path`` read-only.
+    def open(cls, path: str | Path, *, cache_bytes: int = 0, writable: bool = False) -> Snapshot:
+        """Open the Oxigraph directory ``path`` read-only (read-write if ``writable``).
 
         :raises FileNotFoundError: if ``path`` is not a directory.
         :raises OSError: if Oxigraph cannot open it.
@@ -126,18 +139,31 @@ class Snapshot:
         path = Path(path)
         if not path.is_dir():
             raise FileNotFoundError(f"no Oxigraph store directory at {path}")
+        store = (pyoxigraph.Store(str(path)) if writable
+                 else pyoxigraph.Store.read_only(str(path)))
+        return cls._of(store, path, cache_bytes=cache_bytes, writable=writable, revision=0)
+
+    @classmethod
+    def _of(cls, store: pyoxigraph.Store, path: Path, *, cache_bytes: int, writable: bool,
+            revision: int) -> Snapshot:
         st = path.stat()
-        store = pyoxigraph.Store.read_only(str(path))
         graphs = tuple(
             sorted(
                 store.named_graphs(),
                 key=lambda g: (isinstance(g, pyoxigraph.BlankNode), g.value),
             )
         )
-        token = f"{path.resolve()}\0{st.st_ino}\0{st.st_mtime_ns}".encode()
-        return cls(store=store, path=path, graphs=graphs, opened_at=time.time(),
+        token = f"{path.resolve()}\0{st.st_ino}\0{st.st_mtime_ns}\0{revision}".encode()
+        now = time.time()
+        return cls(store=store, path=path, graphs=graphs, opened_at=now,
                    generation=hashlib.blake2b(token, digest_size=6).hexdigest(),
-                   modified=st.st_mtime, responses=ResponseCache(cache_bytes))
+                   modified=now if revision else st.st_mtime,
+                   responses=ResponseCache(cache_bytes), writable=writable, revision=revision)
+
+    def after_write(self) -> Snapshot:
+        """A new snapshot of the same (just written) store: graphs re-read, empty cache."""
+        return Snapshot._of(self.store, self.path, cache_bytes=self.responses.max_bytes,
+                            writable=self.writable, revision=self.revision + 1)
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per snapshot (concurrent first callers wait for one computation)."""
@@ -157,13 +183,17 @@ class StoreHandle:
     :param path: a shilu store directory (with ``current``) or a plain Oxigraph directory.
     :param check_interval: seconds between two looks at ``current`` (0: on every request).
     :param cache_bytes: size of each snapshot's :class:`ResponseCache` (0 disables it).
+    :param writable: open every generation read-write (for SPARQL Update); see the module doc.
     :raises FileNotFoundError: (:class:`~shilu.graph.store.StoreNotFound`) if there is no store.
     """
 
     def __init__(self, path: str | Path, *, check_interval: float = 1.0,
-                 cache_bytes: int = 0) -> None:
+                 cache_bytes: int = 0, writable: bool = False) -> None:
         self.check_interval = check_interval
         self.cache_bytes = cache_bytes
+        self.writable = writable
+        #: Held by writers: one write at a time, and :meth:`written` after each.
+        self.write_lock = threading.Lock()
         self._lock = threading.Lock()  # guards the fields below
         self._opening = False  # a background open is under way
         self._next_check = 0.0
@@ -215,16 +245,27 @@ class StoreHandle:
             self._next_check = time.monotonic() + self.check_interval
         return snapshot
 
+    def written(self, snapshot: Snapshot) -> Snapshot:
+        """Record that ``snapshot``'s store was written: make a fresh snapshot of it current
+        (if it still is the current one), so cached responses and ETags of the old one end."""
+        fresh = snapshot.after_write()
+        with self._lock:
+            if self._snapshot is snapshot:
+                self._snapshot = fresh
+        return fresh
+
     # -- internals ------------------------------------------------------------------------
 
     def _open_root(self, root: Path) -> tuple[Path, Path | None, str | None, Snapshot]:
         link = root / CURRENT
         if link.is_symlink():
             target = os.readlink(link)
-            snapshot = Snapshot.open(current_path(root), cache_bytes=self.cache_bytes)
+            snapshot = Snapshot.open(current_path(root), cache_bytes=self.cache_bytes,
+                                     writable=self.writable)
             return root, link, target, snapshot
         # A plain Oxigraph directory (current_path raises StoreNotFound when there is none).
-        return root, None, None, Snapshot.open(current_path(root), cache_bytes=self.cache_bytes)
+        return root, None, None, Snapshot.open(current_path(root), cache_bytes=self.cache_bytes,
+                                     writable=self.writable)
 
     def _check(self, *, background: bool) -> None:
         with self._lock:
@@ -249,7 +290,8 @@ class StoreHandle:
     def _switch(self, link: Path, target: str, raise_errors: bool = False) -> None:
         try:
             path = link.parent / target  # relative links are relative to the store directory
-            snapshot = Snapshot.open(path, cache_bytes=self.cache_bytes)
+            snapshot = Snapshot.open(path, cache_bytes=self.cache_bytes,
+                                     writable=self.writable)
         except Exception as e:  # noqa: BLE001 - logged; the old snapshot keeps serving
             log.warning("cannot open new store generation %s: %s", target, e)
             with self._lock:

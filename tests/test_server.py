@@ -602,3 +602,127 @@ def test_real_uvicorn_with_sparqlwrapper(store_path):
         thread.join(timeout=10)
         sock.close()
     assert not thread.is_alive(), "uvicorn did not shut down"
+
+
+# --------------------------------------------------------------------------------------------
+# SPARQL Update and the Graph Store Protocol (off by default; bearer token when on)
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+INSERT = f"INSERT DATA {{ GRAPH <{G1}> {{ <{RES}新> <http://www.w3.org/2000/01/rdf-schema#label> '新'@zh-hans }} }}"
+
+
+@pytest.fixture()
+def writable(tmp_path: Path):
+    path = _build_store(tmp_path / "oxigraph", _quads())
+    with TestClient(create_app(path, allow_update=True, update_token=TOKEN)) as c:
+        yield c
+
+
+def test_allow_update_needs_a_token(store_path):
+    with pytest.raises(ValueError, match="token"):
+        create_app(store_path, allow_update=True)
+
+
+def test_writes_refused_without_allow_update(client):
+    r = client.post("/sparql", data={"update": INSERT}, headers=AUTH)
+    assert r.status_code == 403, r.text
+    r = client.post("/sparql", content=INSERT.encode(), headers={
+        "Content-Type": "application/sparql-update", **AUTH})
+    assert r.status_code == 403
+    r = client.put("/rdf-graphs/service", params={"graph": "urn:x:g"}, content=b"<urn:x:a> <urn:x:b> <urn:x:c> .",
+                   headers={"Content-Type": "text/turtle", **AUTH})
+    assert r.status_code == 403
+    assert client.delete("/rdf-graphs/service", params={"graph": G1}, headers=AUTH).status_code == 403
+    # reading through the Graph Store Protocol is always allowed
+    r = client.get("/rdf-graphs/service", params={"graph": G2})
+    assert r.status_code == 200 and "遼朝" in r.text
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
+                                     {"Authorization": f"Basic {TOKEN}"}])
+def test_update_needs_the_token(writable, headers):
+    r = writable.post("/sparql", data={"update": INSERT}, headers=headers)
+    assert r.status_code == 401, r.text
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    r = writable.post("/sparql", content=INSERT.encode(),
+                      headers={"Content-Type": "application/sparql-update", **headers})
+    assert r.status_code == 401
+    r = writable.put("/rdf-graphs/service", params={"graph": "urn:x:g"},
+                     content=b"<urn:x:a> <urn:x:b> <urn:x:c> .",
+                     headers={"Content-Type": "text/turtle", **headers})
+    assert r.status_code == 401
+    assert writable.get("/sparql", params={"query": LABELS}).json()["results"]["bindings"]
+    assert "新" not in _labels(writable.get("/sparql", params={"query": LABELS}))
+
+
+def test_update_with_token_changes_the_data(writable):
+    before = writable.get("/sparql", params={"query": LABELS})
+    assert "新" not in _labels(before)
+    etag = before.headers["etag"]
+    r = writable.post("/sparql", data={"update": INSERT}, headers=AUTH)
+    assert r.status_code == 204, r.text
+    after = writable.get("/sparql", params={"query": LABELS}, headers={"If-None-Match": etag})
+    assert after.status_code == 200  # the cached answer of before the write is gone
+    assert _labels(after) == ALL_LABELS | {"新"}
+    delete = f"DELETE WHERE {{ GRAPH ?g {{ <{RES}新> ?p ?o }} }}"
+    r = writable.post("/sparql", content=delete.encode(),
+                      headers={"Content-Type": "application/sparql-update", **AUTH})
+    assert r.status_code == 204, r.text
+    assert _labels(writable.get("/sparql", params={"query": LABELS})) == ALL_LABELS
+    # malformed updates are 400, updates by GET 405; the service description says Update
+    assert writable.post("/sparql", data={"update": "INSERT nonsense"},
+                         headers=AUTH).status_code == 400
+    assert writable.get("/sparql", params={"update": INSERT}, headers=AUTH).status_code == 405
+    sd = writable.get("/sparql", headers={"Accept": "application/n-triples"}).text
+    assert SD + "SPARQL11Update" in sd
+
+
+def test_graph_store_round_trip(writable):
+    graph = "https://example.org/graph/新"
+    turtle = f"<{RES}丙> <http://www.w3.org/2000/01/rdf-schema#label> \"丙\"@zh-hans .\n"
+    url = "/rdf-graphs/service"
+    assert writable.get(url, params={"graph": graph}).status_code == 404
+    r = writable.put(url, params={"graph": graph}, content=turtle.encode(),
+                     headers={"Content-Type": "text/turtle", **AUTH})
+    assert r.status_code == 201, r.text
+    r = writable.get(url, params={"graph": graph}, headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200
+    got = set(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))
+    assert got == set(ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE))
+    # the endpoint sees it too
+    assert "丙" in _labels(writable.get("/sparql", params={"query": LABELS}))
+    # PUT replaces, POST merges
+    other = f"<{RES}丁> <http://www.w3.org/2000/01/rdf-schema#label> \"丁\"@zh-hans .\n"
+    r = writable.put(url, params={"graph": graph}, content=other.encode(),
+                     headers={"Content-Type": "text/turtle", **AUTH})
+    assert r.status_code == 204
+    r = writable.post(url, params={"graph": graph}, content=turtle.encode(),
+                      headers={"Content-Type": "text/turtle", **AUTH})
+    assert r.status_code == 204
+    labels = _labels(writable.get("/sparql", params={"query": LABELS}))
+    assert {"丙", "丁"} <= labels
+    # errors: no graph named, bad body, unsupported media type
+    assert writable.get(url).status_code == 400
+    assert writable.put(url, params={"graph": graph}, content=b"not turtle <",
+                        headers={"Content-Type": "text/turtle", **AUTH}).status_code == 400
+    assert writable.put(url, params={"graph": graph}, content=b"x",
+                        headers={"Content-Type": "text/plain-ish", **AUTH}).status_code == 415
+    # DELETE drops it
+    assert writable.delete(url, params={"graph": graph}, headers=AUTH).status_code == 204
+    assert writable.get(url, params={"graph": graph}).status_code == 404
+    assert writable.delete(url, params={"graph": graph}, headers=AUTH).status_code == 404
+    # the default graph
+    r = writable.put(url, params={"default": ""}, content=turtle.encode(),
+                     headers={"Content-Type": "text/turtle", **AUTH})
+    assert r.status_code == 204
+    assert "丙" in writable.get(url, params={"default": ""}).text
+
+
+def test_cli_allow_update_needs_a_token(store_path, monkeypatch, capsys):
+    from shilu.graph import cli
+
+    monkeypatch.delenv("SHILU_UPDATE_TOKEN", raising=False)
+    code = cli.main(["serve", "--store", str(store_path), "--allow-update"])
+    assert code == 2
+    assert "token" in capsys.readouterr().err
