@@ -214,9 +214,10 @@ SIGNATURES = [
     ("year", SHILU.Event, XSD.gYear),
     ("startYear", None, XSD.gYear),
     ("endYear", None, XSD.gYear),
-    ("date", SHILU.Event, XSD.date),
-    ("dateText", SHILU.Event, XSD.string),
-    ("lunarMonth", SHILU.Event, XSD.integer),
+    # how one telling dates an event: stated on the event's evidence
+    ("date", URIRef("http://www.w3.org/ns/oa#SpecificResource"), XSD.date),
+    ("dateText", URIRef("http://www.w3.org/ns/oa#SpecificResource"), XSD.string),
+    ("lunarMonth", URIRef("http://www.w3.org/ns/oa#SpecificResource"), XSD.integer),
     ("rulerOf", SHILU.Ruler, SHILU.Polity),
     ("mentions", SHILU.Article, None),
     ("evidence", SHILU.Event, OA.SpecificResource),
@@ -402,14 +403,12 @@ res:建炎南渡 a shilu:Event ; rdfs:label "建炎南渡"@zh-Hant , "建炎南�
 <{CAPTURE}> a shilu:Capture ;
     shilu:agent res:金朝 ; shilu:target res:大定府 ;
     shilu:year "1122"^^xsd:gYear ;
-    shilu:dateText "1122年" ; shilu:datePrecision "year" ;
     shilu:evidence <{EVIDENCE}> .
 res:金朝 shilu:captured res:大定府 .
 
 <{DEATH}> a shilu:Death ;
     shilu:agent res:完颜阿骨打 ;
-    shilu:year "1123"^^xsd:gYear ; shilu:lunarMonth 8 ; shilu:date "1123-09-19"^^xsd:date ;
-    shilu:dateText "天輔七年八月" ; shilu:datePrecision "day" ;
+    shilu:year "1123"^^xsd:gYear ;
     shilu:evidence <{EVIDENCE2}> .
 
 <{ALLIANCE}> a shilu:Alliance ;
@@ -422,11 +421,14 @@ res:西夏 shilu:alliedWith res:金朝 .
 <{EVIDENCE}> a oa:SpecificResource ;
     oa:hasSource src:000_905151af9fa92dc5 ;
     rdf:value "於1122年再攻下大定府" ;
+    shilu:dateText "1122年" ; shilu:datePrecision "year" ;
     oa:hasSelector <{SELECTOR}> .
 <{SELECTOR}> a oa:TextPositionSelector , oa:TextQuoteSelector ;
     oa:start 400 ; oa:end 460 ; oa:exact "於1122年再攻下大定府" .
 <{EVIDENCE2}> a oa:SpecificResource ;
     oa:hasSource src:000_905151af9fa92dc5 ;
+    shilu:lunarMonth 8 ; shilu:date "1123-09-19"^^xsd:date ;
+    shilu:dateText "天輔七年八月" ; shilu:datePrecision "day" ;
     oa:hasSelector <{SELECTOR2}> .
 <{SELECTOR2}> oa:start "500"^^xsd:nonNegativeInteger ; oa:end "530"^^xsd:nonNegativeInteger .
 
@@ -615,16 +617,16 @@ BREAKS = {
         {Result(CAPTURE, SHILU.year, "MaxCountConstraintComponent")},
     ),
     "date typed as xsd:string": (
-        _set(DEATH, SHILU.date, Literal("1123-09-19")),
-        {Result(DEATH, SHILU.date, "DatatypeConstraintComponent")},
+        _set(EVIDENCE2, SHILU.date, Literal("1123-09-19")),
+        {Result(EVIDENCE2, SHILU.date, "DatatypeConstraintComponent")},
     ),
     "lunar month 13": (
-        _set(DEATH, SHILU.lunarMonth, Literal(13)),
-        {Result(DEATH, SHILU.lunarMonth, "MaxInclusiveConstraintComponent")},
+        _set(EVIDENCE2, SHILU.lunarMonth, Literal(13)),
+        {Result(EVIDENCE2, SHILU.lunarMonth, "MaxInclusiveConstraintComponent")},
     ),
     "date precision not in the list": (
-        _set(DEATH, SHILU.datePrecision, Literal("week")),
-        {Result(DEATH, SHILU.datePrecision, "InConstraintComponent")},
+        _set(EVIDENCE2, SHILU.datePrecision, Literal("week")),
+        {Result(EVIDENCE2, SHILU.datePrecision, "InConstraintComponent")},
     ),
     "event without evidence": (
         _remove(CAPTURE, SHILU.evidence, EVIDENCE),
