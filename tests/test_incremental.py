@@ -1,0 +1,135 @@
+"""Parallel and incremental builds give the same store as a plain full build.
+
+- ``jobs`` never changes the output (TriG exports compared byte for byte);
+- the lexicon the parent builds from the workers' lexicon views is the one the full articles give;
+- a rebuild after a change extracts only what it must, and its store exports byte-identical to a
+  full build of the changed corpus; the published generation is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shilu.extract import build_lexicon, parse_article
+from shilu.graph.build import (article_from_view, build, find_articles, lexicon_fingerprint, lexicon_view,
+                               read_article, source_id)
+from shilu.graph.export import export
+from shilu.graph.store import current_path, open_store
+
+from conftest import CORPUS, FIXTURES, ROOT, SEEDS, need_shared
+
+
+def trig(store_dir: Path) -> bytes:
+    return export(open_store(store_dir), "trig")
+
+
+def gens(store_dir: Path) -> list[str]:
+    return sorted(p.name for p in store_dir.iterdir() if p.name.startswith("gen-"))
+
+
+def test_jobs_do_not_change_the_output(tmp_path):
+    need_shared()
+    one = build([SEEDS, CORPUS], tmp_path / "one", jobs=1)
+    two = build([SEEDS, CORPUS], tmp_path / "two", jobs=2)
+    assert one.articles == two.articles >= 90 and not one.errors and not two.errors
+    assert (one.quads, one.triples, one.resources, one.events) == (two.quads, two.triples, two.resources, two.events)
+    assert trig(tmp_path / "one") == trig(tmp_path / "two")
+
+
+def test_the_lexicon_from_views_is_the_lexicon_from_articles():
+    """The parent builds the lexicon from what the workers send (`lexicon_view`): it must be the
+    same as from the full articles. When this fails, `Lexicon` reads a part of `Article` that
+    `lexicon_view` leaves out: add it there."""
+    dirs = [FIXTURES / "mini"] + ([SEEDS, CORPUS] if SEEDS.is_dir() else [])
+    files, _ = find_articles(dirs)
+    articles = [parse_article(text, source_id(p)) for p in files if (text := read_article(p)[0])]
+    views = [article_from_view(lexicon_view(a)) for a in articles]
+    assert lexicon_fingerprint(build_lexicon(views)) == lexicon_fingerprint(build_lexicon(articles))
+
+
+def test_lexicon_fingerprint_does_not_follow_the_hash_seed():
+    code = ("from shilu.extract import build_lexicon, parse_article\n"
+            "from shilu.graph.build import find_articles, read_article, source_id, lexicon_fingerprint\n"
+            f"files, _ = find_articles([{str(FIXTURES / 'mini')!r}, {str(SEEDS)!r}])\n"
+            "print(lexicon_fingerprint(build_lexicon(parse_article(t, source_id(p)) for p in files "
+            "if (t := read_article(p)[0]))))\n")
+    prints = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
+                             env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout for seed in ("1", "2", "3")}
+    assert len(prints) == 1
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    """A writable copy of the seeds and 40 corpus articles."""
+    need_shared()
+    out = tmp_path / "corpus"
+    out.mkdir()
+    for p in sorted(SEEDS.iterdir()):
+        shutil.copy(p, out / p.name)
+    for p in sorted(CORPUS.glob("*.md"))[:40]:
+        shutil.copy(p, out / p.name)
+    return out
+
+
+def test_incremental_rebuild_equals_a_full_build(corpus, tmp_path):
+    store = tmp_path / "store"
+    first = build([corpus], store)
+    assert first.mode == "full" and first.extracted == first.articles
+    published, before = current_path(store), trig(store)
+
+    # Nothing changed: nothing is written, current stays.
+    again = build([corpus], store)
+    assert again.mode == "unchanged" and again.extracted == 0 and current_path(store) == published
+    assert (again.articles, again.quads, again.triples, again.resources, again.events) == (
+        first.articles, first.quads, first.triples, first.resources, first.events)
+
+    # Text that feeds no lexicon entry (a new last paragraph, no link): one article redone.
+    target = sorted(corpus.glob("*.md"))[5]
+    target.write_text(target.read_text(encoding="utf-8") + "\n宋軍攻克汴京，金兵敗走。\n", encoding="utf-8")
+    inc = build([corpus], store)
+    assert inc.mode == "incremental" and inc.extracted == 1, inc.reason
+    assert current_path(store) != published
+    full = build([corpus], tmp_path / "full")
+    assert trig(store) == trig(tmp_path / "full")
+    assert (inc.articles, inc.quads, inc.triples, inc.resources, inc.events) == (
+        full.articles, full.quads, full.triples, full.resources, full.events)
+    assert {g.value for g in open_store(store).named_graphs()} == {g.value for g in open_store(tmp_path / "full").named_graphs()}
+    # the generation that was published before is untouched (a server may still be reading it)
+    from pyoxigraph import Store
+
+    assert export(Store.read_only(str(published)), "trig") == before
+    assert gens(store) == sorted([published.name, current_path(store).name])
+
+    # A new link changes the lexicon: everything is redone.
+    target.write_text(target.read_text(encoding="utf-8") + "\n見[金朝](../Page/金朝.md \"wikilink\")。\n", encoding="utf-8")
+    changed = build([corpus], store, jobs=1)
+    assert changed.mode == "full" and changed.reason == "the corpus lexicon changed"
+    build([corpus], tmp_path / "full2", jobs=2)
+    assert trig(store) == trig(tmp_path / "full2")
+
+    # A removed article (its page leaves the lexicon) and a bad file: the same as a fresh build.
+    sorted(corpus.glob("*.md"))[0].unlink()
+    (corpus / "bad.md").write_bytes(b"\xff\xff")
+    removed = build([corpus], store)
+    assert removed.mode == "full" and [Path(e.path).name for e in removed.errors] == ["bad.md"]
+    build([corpus], tmp_path / "full3")
+    assert trig(store) == trig(tmp_path / "full3")
+    report = json.loads((store / "last-build.json").read_text(encoding="utf-8"))
+    assert report["mode"] == "full" and report["exit_code"] == 1
+
+
+def test_changed_code_means_a_full_build(corpus, tmp_path, monkeypatch):
+    store = tmp_path / "store"
+    build([corpus], store, jobs=1)
+    import shilu.graph.build as b
+
+    monkeypatch.setattr(b, "code_fingerprint", lambda: "another extractor")
+    report = build([corpus], store, jobs=1)
+    assert report.mode == "full" and report.reason == "the extraction code or data changed"
+    assert build([corpus], store, full=True, jobs=1).reason == "--full"
