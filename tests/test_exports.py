@@ -287,10 +287,3 @@ def test_graphml(neo4j, store):
     assert all(s in nodes and t in nodes for s, t, _ in edges)
     assert any(s == RES + "金朝" and t == RES + "大定府_(辽朝)" and d["e_type"] == "CAPTURED" for s, t, d in edges)
 
-
-def test_graphml_read_by_networkx(store):
-    nx = pytest.importorskip("networkx")
-    from shilu.graph.propgraph import graphml_bytes
-
-    g = nx.read_graphml(io.BytesIO(graphml_bytes(store)))
-    assert g.nodes[RES + "金朝"]["name_hant"] == "金朝"
