@@ -23,7 +23,7 @@ from .rdf import PREFIXES
 __all__ = ["NamedQuery", "list_queries", "load_query"]
 
 _HEADER = re.compile(r"^#\s*(title|answers|param)\s*:\s*(.*)$")
-_PARAM = re.compile(r"^(\w+)\s*(?:=\s*([^()]*?))?\s*(?:\((.*)\))?\s*$")
+_PARAM = re.compile(r"^(\w+)\s*(=\s*([^()]*?))?\s*(?:\((.*)\))?\s*$")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class NamedQuery:
     text: str
     title: str = ""
     answers: str = ""
-    params: dict[str, str] = field(default_factory=dict)  # name -> default ("" when required)
+    params: dict[str, str | None] = field(default_factory=dict)  # name -> default (None: required)
     param_help: dict[str, str] = field(default_factory=dict)
 
     def render(self, **values: str) -> str:
@@ -42,7 +42,7 @@ class NamedQuery:
             raise KeyError(f"query {self.name!r} has no parameter {', '.join(sorted(unknown))} "
                            f"(it takes: {', '.join(self.params) or 'none'})")
         merged = {**self.params, **values}
-        missing = [k for k, v in merged.items() if v == ""]
+        missing = [k for k, v in merged.items() if v is None]
         if missing:
             raise KeyError(f"query {self.name!r} needs --param {missing[0]}=…")
         text = self.text
@@ -54,7 +54,7 @@ class NamedQuery:
 
 def parse_query(name: str, text: str) -> NamedQuery:
     title = answers = ""
-    params: dict[str, str] = {}
+    params: dict[str, str | None] = {}
     helps: dict[str, str] = {}
     for line in text.splitlines():
         m = _HEADER.match(line.strip())
@@ -70,8 +70,9 @@ def parse_query(name: str, text: str) -> NamedQuery:
         else:
             pm = _PARAM.match(value.strip())
             if pm:
-                params[pm.group(1)] = (pm.group(2) or "").strip()
-                helps[pm.group(1)] = (pm.group(3) or "").strip()
+                # "name = " gives an empty default; a bare "name" is required
+                params[pm.group(1)] = (pm.group(3) or "").strip() if pm.group(2) else None
+                helps[pm.group(1)] = (pm.group(4) or "").strip()
     return NamedQuery(name, text, title, answers, params, helps)
 
 
