@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .article import Article, Span
 from .facts import Entity, Mention
-from .mentions import NameMatcher, PolityTable
+from .mentions import NameMatcher, PolityTable, shared_short_preferences
 from .script import key, labels_for, to_hans, to_hant
 
 __all__ = ["ClassRules", "Lexicon", "PageInfo", "extract_entities", "page_title_of", "base_name"]
@@ -423,13 +423,8 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
         mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "link", plain))
         taken.append((plain.start, plain.end))
     if lexicon.polities is not None:
-        # A bare 宋 is the Song the article's own 宋… links lead to (宋遼兩軍 → 北宋): rank it first.
-        for link in article.links:
-            if link.kind == "wiki" and link.text[:1]:
-                shared = lexicon.polities.shorts.get(to_hans(link.text[:1]), ())
-                target = lexicon.resolve(link.target)
-                if len(shared) > 1 and target in shared and not key(link.text).startswith(target):
-                    local[target] = -1  # [宋](…/北宋), not [宋朝…](…/宋朝)
+        for target in shared_short_preferences(article.links, lexicon.polities, lexicon.resolve):
+            local[target] = -1  # ranked before every other link
     # Known names in running text, outside links.
     taken.sort()
     starts = [t[0] for t in taken]

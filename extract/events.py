@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from .article import Article, Span
 from .dates import DateContext, EraTable, find_dates
 from .facts import Entity, Event, Mention
-from .mentions import PolityTable
-from .script import to_hans
+from .mentions import PolityTable, shared_short_preferences
+from .script import key, to_hans
 
 __all__ = ["TriggerTable", "EntityInfo", "extract_events", "conflict_facts"]
 
@@ -196,14 +196,9 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
     for m in mentions:
         if m.via == "link":
             linked.setdefault(m.key, m.plain.start)
-    if polities is not None:
-        # the same preference as the entity pass: 宋… linked to 北宋 makes every bare 宋 北宋
-        for link in article.links:
-            if link.kind == "wiki" and link.text[:1]:
-                keys = polities.shorts.get(to_hans(link.text[:1]), ())
-                target = to_hans(link.target)
-                if len(keys) > 1 and target in keys and not to_hans(link.text).startswith(target):
-                    linked[target] = -1
+    if polities is not None:  # the same preference as the entity pass
+        for target in shared_short_preferences(article.links, polities, key):
+            linked[target] = -1
     state = _ArticleState(topic, info, polities, linked)
     state.triggers = triggers
     topic_info = info.get(topic) if topic else None

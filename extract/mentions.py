@@ -18,7 +18,7 @@ import ahocorasick
 
 from .script import key, to_hans
 
-__all__ = ["Hit", "NameMatcher", "PolityTable"]
+__all__ = ["Hit", "NameMatcher", "PolityTable", "shared_short_preferences"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +104,17 @@ class NameMatcher:
             return []
         return [Hit(end + 1 - length, end + 1, kind, candidates, commander)
                 for end, (length, kind, candidates, commander) in self._auto.iter_long(hans)]
+
+
+def shared_short_preferences(links, polities: PolityTable, resolve) -> set[str]:
+    """The polities an article's own links give a shared short name: [宋](…/北宋) makes every bare
+    宋 of the article 北宋 (but [宋朝…](…/宋朝) names 宋朝 itself, not 宋). ``resolve`` maps a
+    link target to its key."""
+    preferred: set[str] = set()
+    for link in links:
+        if link.kind == "wiki" and link.text[:1]:
+            shared = polities.shorts.get(to_hans(link.text[:1]), ())
+            target = resolve(link.target)
+            if len(shared) > 1 and target in shared and not key(link.text).startswith(target):
+                preferred.add(target)
+    return preferred
