@@ -396,10 +396,11 @@ def _with_short_polities(hans: str, found, local: list[_M], state: _ArticleState
         spots.append(j)
         for n, i in enumerate(spots):
             while free(i):  # before the verb, a run of them: 金宋約定
-                key = state.short_polity(hans[i])
-                if not key:
+                polity = state.short_polity(hans[i])
+                if not polity:
                     break
-                extra.append(_M(i, i + 1, key, state.info.get(key, EntityInfo("Polity", None, None)).cls or "Polity", "army"))
+                cls = state.info.get(polity, EntityInfo("Polity", None, None)).cls or "Polity"
+                extra.append(_M(i, i + 1, polity, cls, "army"))
                 occupied.append((i, i + 1))
                 if n == 0:
                     break
