@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
 from ..extract.facts import ArticleFacts, Entity, Event
 from . import iris
