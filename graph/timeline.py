@@ -32,6 +32,21 @@ __all__ = ["timeline_svg", "neighbourhood_svg", "TimelineEvent"]
 FONT = ("'Noto Sans CJK TC', 'Noto Sans CJK SC', 'Source Han Sans', 'PingFang TC', "
         "'Microsoft JhengHei', sans-serif")
 
+
+def _svg_head(width: float, height: float, script: str, heading: str, iri: str, x: float, y: float) -> list[str]:
+    """The opening of every picture: the SVG element, its title and description, a white
+    background and the heading drawn at (x, y)."""
+    return [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xml:lang={quoteattr(script)} font-family={quoteattr(FONT)}>',
+        f"<title>{escape(heading)}</title>",
+        f"<desc>{escape(iri)}</desc>",
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{x}" y="{y}" font-size="18" font-weight="bold" fill="#222">{escape(heading)}</text>',
+    ]
+
+
 #: Colour of an event by the entity's role in it.
 ROLE_COLOURS = {"agent": "#b03a2e", "party": "#1e8449", "participant": "#1e8449",
                 "target": "#2e86c1", "recipient": "#2e86c1", "place": "#7d3c98"}
@@ -205,15 +220,7 @@ def timeline_svg(kg: KnowledgeGraph, polity: str, *, rows: str = "kind", script:
 
     heading = title if title is not None else {
         "en": f"{name}: events by year", "zh-Hans": f"{name}大事年表"}.get(script, f"{name}大事年表")
-    out: list[str] = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xml:lang={quoteattr(script)} font-family={quoteattr(FONT)}>',
-        f"<title>{escape(heading)}</title>",
-        f"<desc>{escape(entity.iri)}</desc>",
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="{left}" y="28" font-size="18" font-weight="bold" fill="#222">{escape(heading)}</text>',
-    ]
+    out: list[str] = _svg_head(width, height, script, heading, entity.iri, left, 28)
     # axis and grid
     axis_y = top - 14
     out.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + plot_w}" y2="{axis_y}" stroke="#555"/>')
@@ -346,15 +353,7 @@ def neighbourhood_svg(kg: KnowledgeGraph, name: str, *, script: str = "zh-Hant",
     radius = width / 2 - 120
     heading = title if title is not None else {"en": f"{centre} and its counterparts",
                                                "zh-Hans": f"{centre}的关系网"}.get(script, f"{centre}的關係網")
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xml:lang={quoteattr(script)} font-family={quoteattr(FONT)}>',
-        f"<title>{escape(heading)}</title>",
-        f"<desc>{escape(entity.iri)}</desc>",
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="20" y="30" font-size="18" font-weight="bold" fill="#222">{escape(heading)}</text>',
-    ]
+    out = _svg_head(width, height, script, heading, entity.iri, 20, 30)
     arrows = {"out": "→", "in": "←", "with": "↔"}
     nodes: list[str] = []
     n = len(chosen)
