@@ -15,10 +15,15 @@ shilu / oxigraph throughput ratio.
 
     .venv/bin/python bench/endpoint.py                       # build, then measure (5 s a cell)
     .venv/bin/python bench/endpoint.py --store data/store --duration 2 --clients 1 4
+    .venv/bin/python bench/endpoint.py --queries select select-new --repeat 3 --workers 2
 
 Every request of a cell is the same query, so the cached ``shilu`` server answers all but the
-first from memory (the store is immutable between builds); ``shilu-nocache`` shows the cost of
-evaluating each one.
+first from memory (the store is immutable between builds); ``shilu-nocache`` evaluates each one
+(on the event loop thread once it has seen that the query is quick, see
+:mod:`shilu.graph.server`).  ``select-new`` sends the small SELECT with a numbered comment, so
+that every request is a query text neither server has seen.  ``--repeat N`` measures each cell
+N times, the servers in turn, and reports the median run (the machine's load changes under a
+run; the load average is printed at the start and the end).
 """
 
 from __future__ import annotations
@@ -62,7 +67,13 @@ QUERIES: dict[str, tuple[str, str]] = {
   ?thing a ?class
 } GROUP BY ?class ORDER BY DESC(?n) ?class""", "application/sparql-results+json"),
     "describe": (PREFIXES + "DESCRIBE res:金朝", "application/n-triples"),
+    # "select" with a comment numbering each request: every request is a query text the
+    # server has not seen (no response cache hit, no shortcut for a query known to be quick)
+    "select-new": (PREFIXES + "SELECT ?label WHERE { res:金朝 rdfs:label ?label }",
+                   "application/sparql-results+json"),
 }
+#: Queries sent with a different text (a trailing ``# N`` comment) on every request.
+NEW_EACH_TIME = frozenset({"select-new"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,10 +157,15 @@ def fetch(port: int, query: str, accept: str) -> tuple[int, bytes]:
 
 
 def _client_process(port: int, path: str, accept: str, threads: int, start: float,
-                    duration: float, out: mp.Queue) -> None:
+                    duration: float, out: mp.Queue, numbered: str | None = None) -> None:
     """``threads`` clients, each on its own keep-alive connection, from ``start`` for
-    ``duration`` seconds; puts (latencies in seconds, errors) on ``out``."""
+    ``duration`` seconds; puts (latencies in seconds, errors) on ``out``.  With ``numbered``
+    (a query) each request sends that query followed by a comment naming the request."""
+    import itertools
     import threading
+
+    counter = itertools.count()
+    tag = f"{os.getpid()}-"
 
     latencies: list[float] = []
     errors = [0]
@@ -167,7 +183,8 @@ def _client_process(port: int, path: str, accept: str, threads: int, start: floa
             if time.time() >= end:
                 break
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request("GET", path if numbered is None else request_path(
+                    f"{numbered}\n# {tag}{next(counter)}"), headers=headers)
                 r = conn.getresponse()
                 r.read()
                 ok = r.status == 200
@@ -206,14 +223,15 @@ class Cell:
 
 
 def measure(port: int, query: str, accept: str, clients: int, duration: float,
-            processes: int) -> Cell:
+            processes: int, numbered: bool = False) -> Cell:
     processes = max(1, min(processes, clients))
     shares = [clients // processes + (1 if i < clients % processes else 0)
               for i in range(processes)]
     out: mp.Queue = mp.Queue()
     start = time.time() + 0.5  # every client starts together
     procs = [mp.Process(target=_client_process,
-                        args=(port, request_path(query), accept, n, start, duration, out))
+                        args=(port, request_path(query), accept, n, start, duration, out,
+                              query if numbered else None))
              for n in shares]
     for p in procs:
         p.start()
@@ -276,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=5.0, help="seconds per cell (default 5)")
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--queries", nargs="+", choices=list(QUERIES), default=list(QUERIES))
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="measure every cell this many times (servers in turn) and report the "
+                         "median run of each")
     ap.add_argument("--processes", type=int, default=max(2, os.cpu_count() or 2),
                     help="client processes the clients are spread over")
     ap.add_argument("--servers", nargs="+", default=["shilu", "shilu-nocache", "oxigraph"],
@@ -311,20 +332,31 @@ def main(argv: list[str] | None = None) -> int:
             wait_ready(server)
         print(f"store {generation} ({os.cpu_count()} CPUs, shilu workers: {args.workers}); "
               "checking answers", file=sys.stderr)
+        load_start = os.getloadavg()
         check_answers(servers)
 
         results: dict[tuple[str, str, int], Cell] = {}
         for qname in args.queries:
             query, accept = QUERIES[qname]
             for clients in args.clients:
-                for server in servers:
-                    cell = measure(server.port, query, accept, clients, args.duration,
-                                   args.processes)
-                    results[(server.name, qname, clients)] = cell
-                    print(f"  {qname:10} {clients:3} clients {server.name:14} "
-                          f"{cell.rps:9.0f} req/s  p50 {cell.p50_ms:7.2f} ms  "
-                          f"p99 {cell.p99_ms:7.2f} ms  errors {cell.errors}", file=sys.stderr)
+                runs: dict[str, list[Cell]] = {server.name: [] for server in servers}
+                for _ in range(args.repeat):  # the servers in turn, so load changes hit all
+                    for server in servers:
+                        cell = measure(server.port, query, accept, clients, args.duration,
+                                       args.processes, numbered=qname in NEW_EACH_TIME)
+                        runs[server.name].append(cell)
+                        print(f"  {qname:10} {clients:3} clients {server.name:14} "
+                              f"{cell.rps:9.0f} req/s  p50 {cell.p50_ms:7.2f} ms  "
+                              f"p99 {cell.p99_ms:7.2f} ms  errors {cell.errors}",
+                              file=sys.stderr)
+                for name, cells in runs.items():
+                    cells.sort(key=lambda c: c.rps)
+                    median = cells[len(cells) // 2]
+                    median.errors = sum(c.errors for c in cells)
+                    results[(name, qname, clients)] = median
         print_table(results, [s.name for s in servers], args)
+        print("load average %.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end"
+              % (*load_start, *os.getloadavg()), file=sys.stderr)
     finally:
         for server in servers:
             server.stop()
@@ -358,7 +390,8 @@ def print_table(results: dict[tuple[str, str, int], Cell], names: list[str],
     for row in rows:
         print("| " + " | ".join(row) + " |")
     errors = sum(c.errors for c in results.values())
-    print(f"\n{args.duration:g} s per cell; {errors} failed requests", file=sys.stderr)
+    runs = f", median of {args.repeat} runs" if args.repeat > 1 else ""
+    print(f"\n{args.duration:g} s per cell{runs}; {errors} failed requests", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -447,7 +447,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
     s.add_argument("--port", type=int, default=7878)
     s.add_argument("--timeout", type=float, default=30.0, help="per-query time limit in seconds")
-    s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    s.add_argument("--workers", type=int, default=1,
+                   help="server processes (default 1); 2 or more (up to the CPU count) serve "
+                        "many concurrent clients faster, but each process follows rebuilds, "
+                        "keeps its response cache and opens the store on its own, so two "
+                        "connections may briefly see different generations after a build")
     s.add_argument("--cache-mb", type=int, default=64, help="response cache per store generation in MB (0: off)")
     s.add_argument("--allow-update", action="store_true",
                    help="accept SPARQL Update and Graph Store Protocol writes (off by default); "

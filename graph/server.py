@@ -125,9 +125,20 @@ Status codes of ``/sparql``
 Execution
 ---------
 
-Pyoxigraph has no query timeout, so each query runs (and its results are serialized) in a
+``/sparql`` is answered by a plain ASGI handler (:class:`SparqlEndpoint`) that the app calls
+before Starlette's middleware and routing, which cost more per request than evaluating a small
+query; it sets the CORS and ``nosniff`` headers itself.  Percent-decoding the URL, scanning the
+query text and negotiating the format are remembered for the texts clients repeat.  Under
+uvicorn (:func:`serve`) each response's head and body leave in one write (:func:`_http_protocol`).
+
+Pyoxigraph has no query timeout, so a query runs (and its results are serialized) in a
 worker thread with a wall-clock deadline; pyoxigraph releases the GIL while evaluating, so
-several readers run in parallel.  SELECT as JSON or CSV and all graph results are written by
+several readers run in parallel.  The exception: a request whose evaluation already took less
+than 2 ms in a worker thread, on the same store generation (same ETag), is evaluated on the
+event loop thread the next times, because the hand-off to a thread and back costs about as
+much as evaluating it and the store does not change within a generation.  Every other query —
+the first of its kind, a slow one, a volatile or federated one — runs in a thread with the
+deadline.  SELECT as JSON or CSV and all graph results are written by
 pyoxigraph's own serializer in one call into a sink that checks the deadline and a byte cap
 every 8 KiB, and the rows are counted in the output afterwards (one crossing between Python and
 Rust per 8 KiB, not per solution: that is what keeps concurrent queries from queueing on the
@@ -163,6 +174,7 @@ build.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import csv
 import datetime
@@ -174,7 +186,9 @@ import io
 import json
 import logging
 import os
+import queue
 import re
+import threading
 import time
 import traceback
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -189,7 +203,7 @@ import anyio
 import anyio.to_thread
 import pyoxigraph as ox
 from starlette.applications import Starlette
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import URL, Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -373,6 +387,21 @@ def negotiate(
     return chosen
 
 
+@functools.lru_cache(maxsize=256)
+def _negotiate_cached(graph: bool, accept: str | None, format_param: str | None,
+                      what: str) -> _Format:
+    return negotiate(GRAPH_FORMATS if graph else RESULT_FORMATS, accept, format_param, what)
+
+
+def _negotiate_query(graph: bool, accept: str | None, format_param: str | None,
+                     what: str) -> _Format:
+    """:func:`negotiate` for query results (graph results if ``graph``), remembered for the
+    few ``Accept`` headers clients actually send."""
+    if len(accept or "") + len(format_param or "") > 512:
+        return negotiate(GRAPH_FORMATS if graph else RESULT_FORMATS, accept, format_param, what)
+    return _negotiate_cached(graph, accept, format_param, what)
+
+
 # --------------------------------------------------------------------------------------------
 # Serializing SELECT results.  The solutions are materialised (so that the row cap and the
 # deadline can be checked while reading them), and pyoxigraph can only serialize its own lazy
@@ -532,6 +561,35 @@ def looks_like_update(text: str) -> bool:
     return _UPDATE_START.match(_blank_lexical(text)) is not None
 
 
+# Functions whose results differ between two evaluations: such queries are never cached.
+_VOLATILE = re.compile(_NOT_AFTER + r"(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryText:
+    """What the server needs to know about a query's text before evaluating it."""
+
+    service: bool  #: it has a ``SERVICE`` clause
+    dataset: bool  #: it has ``FROM`` / ``FROM NAMED`` clauses
+    volatile: bool  #: it calls ``NOW``, ``RAND``, ``UUID``, ``STRUUID`` or ``BNODE``
+
+
+def _scan(query: str) -> _QueryText:
+    blanked = _blank_lexical(query)
+    return _QueryText(service=_SERVICE_CLAUSE.search(blanked) is not None,
+                      dataset=_DATASET_CLAUSE.search(blanked) is not None,
+                      volatile=_VOLATILE.search(blanked) is not None)
+
+
+_scan_cached = functools.lru_cache(maxsize=1024)(_scan)
+
+
+def query_text(query: str) -> _QueryText:
+    """:func:`_scan` of ``query``, remembered for the last 1024 short queries (the same query
+    text is typically sent again and again; scanning costs tens of microseconds)."""
+    return _scan_cached(query) if len(query) <= 8192 else _scan(query)
+
+
 # --------------------------------------------------------------------------------------------
 # Running a query (in a worker thread)
 
@@ -545,16 +603,19 @@ class _QueryRequest:
     accept: str | None
 
 
-def _dataset_arguments(req: _QueryRequest, blanked: str) -> dict[str, Any]:
+_UNION = MappingProxyType({"use_default_graph_as_union": True})
+
+
+def _dataset_arguments(req: _QueryRequest, text: _QueryText) -> Mapping[str, Any]:
     if req.default_graphs or req.named_graphs:
         try:
             return {"default_graph": [ox.NamedNode(g) for g in req.default_graphs],
                     "named_graphs": [ox.NamedNode(g) for g in req.named_graphs]}
         except ValueError as e:
             raise HTTPError(400, f"invalid default-graph-uri / named-graph-uri: {e}") from e
-    if _DATASET_CLAUSE.search(blanked):
+    if text.dataset:
         return {}  # the query's own FROM / FROM NAMED clauses define the dataset
-    return {"use_default_graph_as_union": True}
+    return _UNION
 
 
 def _collect(items: Iterable[Any], deadline: float, limit: float, max_rows: int,
@@ -622,8 +683,8 @@ _NATIVE_SELECT: Mapping[str, tuple[int, Callable[[bytes], int]]] = MappingProxyT
 
 
 def _execute(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit: float,
-             max_rows: int, allow_service: bool, max_bytes: int = 128 << 20
-             ) -> tuple[bytes, _Format]:
+             max_rows: int, allow_service: bool, max_bytes: int = 128 << 20,
+             known_quick: bool = False) -> tuple[bytes, _Format]:
     """Evaluate and serialize one query in the calling (worker) thread.
 
     Returns the body and its format; every failure is raised as a fresh :class:`HTTPError`
@@ -633,7 +694,8 @@ def _execute(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit: 
     """
     try:
         return _evaluate(snapshot, req, deadline=deadline, limit=limit, max_rows=max_rows,
-                         allow_service=allow_service, max_bytes=max_bytes)
+                         allow_service=allow_service, max_bytes=max_bytes,
+                         known_quick=known_quick)
     except HTTPError as e:
         status, message = e.status, e.message
     except Exception as e:  # evaluation errors from Oxigraph (OSError, ValueError, ...)
@@ -644,8 +706,25 @@ def _execute(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit: 
     raise HTTPError(status, message)
 
 
+def _serialize_into(result: Any, fmt: Any, max_bytes: int, deadline: float, limit: float,
+                    known_quick: bool) -> bytes:
+    if known_quick:
+        # This very request already ran to completion, quickly, on this unchanging store:
+        # the result is the same small one, so pyoxigraph writes it straight to bytes.
+        body = result.serialize(format=fmt)
+        if len(body) > max_bytes:
+            raise HTTPError(413, f"result larger than {max_bytes} bytes; add LIMIT")
+        if time.monotonic() > deadline:
+            raise _timeout_error(limit)
+        return body
+    sink = _CappedSink(max_bytes, deadline, limit)
+    result.serialize(sink, format=fmt)
+    return sink.getvalue()
+
+
 def _evaluate(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit: float,
-              max_rows: int, allow_service: bool, max_bytes: int) -> tuple[bytes, _Format]:
+              max_rows: int, allow_service: bool, max_bytes: int,
+              known_quick: bool = False) -> tuple[bytes, _Format]:
     """Evaluate and serialize.
 
     Where pyoxigraph's own serializer is exact (SELECT as JSON or CSV; graphs as N-Triples) it
@@ -654,10 +733,10 @@ def _evaluate(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit:
     solution, which is what lets several queries run in parallel (the GIL is released while
     Oxigraph evaluates).  Other formats read the solutions one at a time (:func:`_collect`).
     """
-    blanked = _blank_lexical(req.query)
-    if not allow_service and _SERVICE_CLAUSE.search(blanked):
+    text = query_text(req.query)
+    if not allow_service and text.service:
         raise HTTPError(403, "SERVICE (federated query) is disabled on this endpoint")
-    kwargs = _dataset_arguments(req, blanked)
+    kwargs = _dataset_arguments(req, text)
     try:
         result = snapshot.store.query(req.query, **kwargs)
     except SyntaxError as e:
@@ -666,15 +745,13 @@ def _evaluate(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit:
         raise HTTPError(400, f"malformed query: {e}") from e
 
     if isinstance(result, ox.QueryBoolean):
-        fmt = negotiate(RESULT_FORMATS, req.accept, req.format_param, "ASK results")
+        fmt = _negotiate_query(False, req.accept, req.format_param, "ASK results")
         return result.serialize(format=fmt.results), fmt
     if isinstance(result, ox.QuerySolutions):
-        fmt = negotiate(RESULT_FORMATS, req.accept, req.format_param, "SELECT results")
+        fmt = _negotiate_query(False, req.accept, req.format_param, "SELECT results")
         native = _NATIVE_SELECT.get(fmt.name)
         if native is not None:
-            sink = _CappedSink(max_bytes, deadline, limit)
-            result.serialize(sink, format=fmt.results)
-            body = sink.getvalue()
+            body = _serialize_into(result, fmt.results, max_bytes, deadline, limit, known_quick)
             row_bytes, count = native
             if len(body) > row_bytes * max_rows and count(body) > max_rows:
                 raise HTTPError(413, f"result exceeds {max_rows} rows; add LIMIT")
@@ -682,10 +759,10 @@ def _evaluate(snapshot: Snapshot, req: _QueryRequest, *, deadline: float, limit:
         variables = [v.value for v in result.variables]
         rows = _collect((tuple(s) for s in result), deadline, limit, max_rows, "rows")
         return _SELECT_WRITERS[fmt.name](variables, rows), fmt
-    fmt = negotiate(GRAPH_FORMATS, req.accept, req.format_param, "CONSTRUCT/DESCRIBE results")
-    sink = _CappedSink(max_bytes, deadline, limit)
-    result.serialize(sink, format=ox.RdfFormat.N_TRIPLES)
-    body = sink.getvalue()
+    fmt = _negotiate_query(True, req.accept, req.format_param,
+                           "CONSTRUCT/DESCRIBE results")
+    body = _serialize_into(result, ox.RdfFormat.N_TRIPLES, max_bytes, deadline, limit,
+                           known_quick)
     if body.count(b"\n") > max_rows:  # one triple a line
         raise HTTPError(413, f"result exceeds {max_rows} triples; add LIMIT")
     if fmt.rdf == ox.RdfFormat.N_TRIPLES:
@@ -1222,10 +1299,6 @@ LINKED_DATA_FORMATS: tuple[_Format, ...] = (GRAPH_FORMATS[0], _HTML, *GRAPH_FORM
 _EXTENSIONS = {"turtle": "ttl", "ntriples": "nt", "jsonld": "jsonld", "rdfxml": "rdf",
                "trig": "trig", "nquads": "nq", "n3": "n3"}
 
-# Functions whose results differ between two evaluations: such queries are never cached.
-_VOLATILE = re.compile(_NOT_AFTER + r"(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
-
-
 def _single(params: list[tuple[str, str]], key: str) -> str | None:
     values = [v for k, v in params if k == key]
     if len(values) > 1:
@@ -1233,6 +1306,7 @@ def _single(params: list[tuple[str, str]], key: str) -> str | None:
     return values[0] if values else None
 
 
+@functools.lru_cache(maxsize=64)
 def _http_date(timestamp: float) -> str:
     return email.utils.formatdate(timestamp, usegmt=True)
 
@@ -1344,8 +1418,164 @@ class CommonHeaders:
 # /sparql
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse_query_string(query_string: bytes) -> Any:
+    # Percent-decoding a query in pure Python (urllib) costs more than the rest of answering
+    # it from the cache; clients send the same URLs again and again.
+    return tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+
+
+class _RawRequest:
+    """What the ``/sparql`` handler reads of a request, straight from the ASGI scope.
+
+    It offers the few things of Starlette's ``Request`` the handler uses (``method``,
+    ``headers.get``, ``stream()``, ``url``), without Starlette's routing and middleware on the
+    way in and out: for a small query those cost more than evaluating it.
+    """
+
+    __slots__ = ("scope", "_receive", "method", "headers")
+
+    def __init__(self, scope: dict[str, Any], receive: Any) -> None:
+        self.scope = scope
+        self._receive = receive
+        self.method: str = scope["method"]
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+        self.headers = headers  # the first value of each header, as Starlette's .get gives
+
+    def params(self) -> list[tuple[str, str]]:
+        """The URL's query parameters, decoded as Starlette's ``query_params`` does."""
+        query_string = self.scope.get("query_string", b"")
+        if len(query_string) <= 8192:
+            return list(_parse_query_string(query_string))
+        return _parse_query_string.__wrapped__(query_string)
+
+    @property
+    def url(self) -> URL:
+        return URL(scope=self.scope)
+
+    async def stream(self) -> Any:
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                if chunk:
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+            elif message["type"] == "http.disconnect":
+                raise _ClientGone()
+
+
+#: A query whose evaluation and serialization took less than this many seconds (in its worker
+#: thread) is evaluated on the event loop thread the next times the same request (same ETag)
+#: is made of the same store generation: the store does not change within a generation, so it
+#: does the same work again.  Every other query runs in a worker thread with the deadline.
+_INLINE_BELOW = 0.002
+_QUICK_MAX = 4096  # ETags remembered per generation (forgotten all at once beyond)
+
+
+def _quick_queries(snapshot: Snapshot) -> dict[str, None]:
+    """The ETags of the requests known to be quick on ``snapshot`` (see ``_INLINE_BELOW``)."""
+    return snapshot.memo("quick-queries", dict)
+
+
+class _ClientGone(Exception):
+    """The client disconnected before its request body arrived: nothing to answer."""
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # timed out (or the request was cancelled) meanwhile
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+def _expire(future: asyncio.Future[Any], limit: float) -> None:
+    if not future.done():
+        future.set_exception(_timeout_error(limit))
+
+
+class _QueryThreads:
+    """Daemon threads that evaluate queries for the event loop.
+
+    A hand-off is one queue put, one semaphore try and one ``call_soon_threadsafe`` back (with
+    a ``call_later`` for the deadline); ``anyio.to_thread.run_sync`` inside ``fail_after`` did
+    several times that work per request.  Threads are started on demand up to
+    ``max_threads`` and kept; a thread whose request timed out finishes (or stops at its
+    next deadline check) on its own and then takes the next job.
+    """
+
+    def __init__(self, max_threads: int = 40) -> None:
+        self.max_threads = max_threads
+        self._jobs: queue.SimpleQueue[tuple[Any, asyncio.Future[Any], Callable[[], Any]]] = (
+            queue.SimpleQueue())
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._threads = 0
+
+    def submit(self, loop: asyncio.AbstractEventLoop,
+               fn: Callable[[], Any]) -> asyncio.Future[Any]:
+        future = loop.create_future()
+        self._jobs.put((loop, future, fn))
+        if not self._idle.acquire(blocking=False):
+            with self._lock:
+                if self._threads < self.max_threads:
+                    self._threads += 1
+                    threading.Thread(target=self._run, daemon=True,
+                                     name=f"shilu-query-{self._threads}").start()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            loop, future, fn = self._jobs.get()
+            error: BaseException | None = None
+            result: Any = None
+            try:
+                result = fn()
+            except BaseException as e:  # noqa: BLE001 - handed to the waiting request
+                error = e
+            # Idle from now on: a request the answer wakes up finds this thread available.
+            self._idle.release()
+            try:
+                loop.call_soon_threadsafe(_settle, future, result, error)
+            except RuntimeError:  # the loop is closed
+                pass
+            del loop, future, fn, result, error
+
+
+#: Headers of every /sparql response (CommonHeaders adds the same to the other routes).
+_SPARQL_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    *((k.lower().encode(), v.encode()) for k, v in _CORS_HEADERS.items()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"vary", b"Accept"),
+)
+
+
+def _raw_headers(headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in (headers or {}).items()]
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A ``/sparql`` response before it is sent."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
 class SparqlEndpoint:
-    """The ``/sparql`` and ``/health`` handlers, bound to a store handle and the limits."""
+    """The ``/sparql`` and ``/health`` handlers, bound to a store handle and the limits.
+
+    ``/sparql`` is a plain ASGI app (:meth:`__call__`) that the app calls before Starlette's
+    routing: see :class:`_RawRequest`.
+    """
 
     def __init__(self, handle: StoreHandle, *, query_timeout: float, max_rows: int,
                  max_body: int, allow_service: bool, max_result_bytes: int,
@@ -1358,32 +1588,64 @@ class SparqlEndpoint:
         self.max_result_bytes = max_result_bytes
         self.max_body = max_body
         self.allow_service = allow_service
+        self.threads = _QueryThreads()
 
     async def health(self, request: Request) -> Response:
         snapshot = self.handle.current
         return JSONResponse({"status": "ok", "graphs": len(snapshot.graphs),
                              "generation": snapshot.path.name})
 
-    async def sparql(self, request: Request) -> Response:
-        if request.method == "OPTIONS":  # not a CORS preflight (CommonHeaders answers those)
-            return Response(status_code=204, headers={"Allow": "GET, POST, OPTIONS"})
-        try:
-            response = await self._sparql(request)
-        except HTTPError as e:
-            if e.status >= 500:
-                log.warning("SPARQL request failed (%d): %s", e.status, e.message)
-            headers = ({"WWW-Authenticate": 'Bearer realm="shilu"'} if e.status == 401 else {})
-            response = PlainTextResponse(e.message + "\n", status_code=e.status, headers=headers)
-        response.headers.update(_CORS_HEADERS)
-        response.headers["Vary"] = "Accept"
-        return response
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """ASGI: answer one HTTP request to ``/sparql``."""
+        method = scope["method"]
+        request = _RawRequest(scope, receive)
+        if method == "OPTIONS":
+            answer = self._options(request)
+        elif method not in ("GET", "HEAD", "POST"):
+            answer = _Answer(405, b"Method Not Allowed", "text/plain; charset=utf-8",
+                             {"Allow": "GET, HEAD, POST, OPTIONS"})
+        else:
+            try:
+                answer = await self._sparql(request)
+            except HTTPError as e:
+                if e.status >= 500:
+                    log.warning("SPARQL request failed (%d): %s", e.status, e.message)
+                answer = _Answer(e.status, (e.message + "\n").encode(),
+                                 "text/plain; charset=utf-8",
+                                 {"WWW-Authenticate": 'Bearer realm="shilu"'}
+                                 if e.status == 401 else None)
+            except _ClientGone:
+                return
+            except Exception:
+                log.exception("SPARQL request failed")
+                answer = _Answer(500, b"Internal Server Error\n", "text/plain; charset=utf-8")
+        headers = _raw_headers(answer.headers)
+        if answer.status not in (204, 304):
+            headers.append((b"content-length", str(len(answer.body)).encode()))
+        if answer.content_type is not None:
+            headers.append((b"content-type", answer.content_type.encode("latin-1")))
+        headers.extend(_SPARQL_HEADERS)
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
 
-    async def _sparql(self, request: Request) -> Response:
+    @staticmethod
+    def _options(request: _RawRequest) -> _Answer:
+        if "access-control-request-method" in request.headers:  # a CORS preflight
+            return _Answer(204, headers={
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": request.headers.get(
+                    "access-control-request-headers", "Accept, Content-Type"),
+                "Access-Control-Max-Age": "86400",
+            })
+        return _Answer(204, headers={"Allow": "GET, POST, OPTIONS"})
+
+    async def _sparql(self, request: _RawRequest) -> _Answer:
         deadline = time.monotonic() + self.query_timeout
         params = await self._read_params(request)
         update = _single(params, "update")
         if update is not None:
-            return await self._update(request, update, params)
+            await self._update(request, update, params)
+            return _Answer(204)
         query = _single(params, "query")
         format_param = _single(params, "format")
         accept = request.headers.get("accept")
@@ -1396,7 +1658,7 @@ class SparqlEndpoint:
             endpoint = str(request.url.replace(query="", fragment=""))
             body = await anyio.to_thread.run_sync(_service_description, snapshot, endpoint, fmt,
                                                   self.allow_update)
-            return Response(body, media_type=fmt.content_type)
+            return _Answer(200, body, fmt.content_type)
 
         if len(query.encode()) > self.max_body:
             raise HTTPError(413, f"query longer than {self.max_body} bytes")
@@ -1409,35 +1671,50 @@ class SparqlEndpoint:
         )
         # The store does not change within a generation, so the same request gets the same
         # bytes: answer 304 to a client that has them, and keep them for the next client.
-        blanked = _blank_lexical(query)
-        cacheable = not (_VOLATILE.search(blanked) or _SERVICE_CLAUSE.search(blanked))
-        headers: dict[str, str] = {}
+        text = query_text(query)
+        cacheable = not (text.volatile or text.service)
+        headers: Mapping[str, str] | None = None
         if cacheable:
             etag = _etag(snapshot, req)
             headers = _validators(etag, snapshot.modified)
             if _not_modified(request, etag, snapshot.modified):
-                return Response(status_code=304, headers=headers)
+                return _Answer(304, headers=headers)
             hit = snapshot.responses.get(req)
             if hit is not None:
-                return Response(hit[0], media_type=hit[1], headers=headers)
+                return _Answer(200, hit[0], hit[1], headers)
 
-        def work() -> tuple[bytes, _Format]:
-            return _execute(snapshot, req, deadline=deadline, limit=self.query_timeout,
-                            max_rows=self.max_rows, allow_service=self.allow_service,
-                            max_bytes=self.max_result_bytes)
+        def work(known_quick: bool = False) -> tuple[bytes, _Format, float]:
+            start = time.perf_counter()
+            body, fmt = _execute(snapshot, req, deadline=deadline, limit=self.query_timeout,
+                                 max_rows=self.max_rows, allow_service=self.allow_service,
+                                 max_bytes=self.max_result_bytes, known_quick=known_quick)
+            return body, fmt, time.perf_counter() - start
 
-        try:
-            with anyio.fail_after(max(deadline - time.monotonic(), 0) + _DEADLINE_GRACE):
-                body, fmt = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
-        except TimeoutError:
-            raise _timeout_error(self.query_timeout) from None
+        quick = _quick_queries(snapshot) if cacheable else None
+        if quick is not None and etag in quick:
+            # Evaluated before, from this very generation, in well under a millisecond or
+            # two: evaluate it here rather than pay for the hand-off to a thread.
+            body, fmt, _ = work(known_quick=True)
+        else:
+            loop = asyncio.get_running_loop()
+            future = self.threads.submit(loop, work)
+            timer = loop.call_later(max(deadline - time.monotonic(), 0) + _DEADLINE_GRACE,
+                                    _expire, future, self.query_timeout)
+            try:
+                body, fmt, took = await future
+            finally:
+                timer.cancel()
+            if quick is not None and took < _INLINE_BELOW:
+                if len(quick) >= _QUICK_MAX:
+                    quick.clear()
+                quick[etag] = None
         if cacheable:
             snapshot.responses.put(req, body, fmt.content_type)
-        return Response(body, media_type=fmt.content_type, headers=headers)
+        return _Answer(200, body, fmt.content_type, headers)
 
-    async def _read_params(self, request: Request) -> list[tuple[str, str]]:
+    async def _read_params(self, request: _RawRequest) -> list[tuple[str, str]]:
         """The request's protocol parameters, as (name, value) pairs in order."""
-        params = list(request.query_params.multi_items())
+        params = request.params()
         if request.method != "POST":
             return params
         content_type, *ct_params = request.headers.get("content-type", "").split(";")
@@ -1472,7 +1749,7 @@ class SparqlEndpoint:
             raise HTTPError(400, f"malformed form body: {e}") from None
         return [*form, *params]
 
-    def authorize(self, request: Request) -> None:
+    def authorize(self, request: Request | _RawRequest) -> None:
         """Let a write through only when updates are on and the bearer token matches.
 
         :raises HTTPError: 403 when the server is read-only, 401 without the right token.
@@ -1485,8 +1762,8 @@ class SparqlEndpoint:
             raise HTTPError(401, "this write needs 'Authorization: Bearer <token>' with the "
                                  "server's update token")
 
-    async def _update(self, request: Request, update: str,
-                      params: list[tuple[str, str]]) -> Response:
+    async def _update(self, request: _RawRequest, update: str,
+                      params: list[tuple[str, str]]) -> None:
         """SPARQL 1.1 Protocol update operation (POST only), into the current generation."""
         self.authorize(request)
         if request.method != "POST":
@@ -1500,9 +1777,8 @@ class SparqlEndpoint:
         if len(update.encode()) > self.max_body:
             raise HTTPError(413, f"update longer than {self.max_body} bytes")
         await _write(self.handle, lambda store: store.update(update))
-        return Response(status_code=204)
 
-    async def _read_body(self, request: Request) -> bytes:
+    async def _read_body(self, request: Request | _RawRequest) -> bytes:
         length = request.headers.get("content-length")
         if length is not None:
             try:
@@ -1944,9 +2220,8 @@ def create_app(
                               update_token=update_token)
     gsp = GraphStore(endpoint)
     ld = LinkedData(handle, max_body=max_body)
-    app = Starlette(routes=[
+    app = _App(endpoint, routes=[
         Route("/", ld.home, methods=["GET"]),
-        Route("/sparql", endpoint.sparql, methods=["GET", "POST", "OPTIONS"]),
         Route("/health", endpoint.health, methods=["GET"]),
         Route(_GSP_PATH, gsp.service, methods=["GET", "PUT", "POST", "DELETE", "OPTIONS"]),
         Route("/resource/{rest:path}", ld.resource, methods=["GET"]),
@@ -1960,6 +2235,119 @@ def create_app(
     ], middleware=[Middleware(CommonHeaders)])
     app.state.store = handle
     return app
+
+
+class _App(Starlette):
+    """Starlette, with ``/sparql`` answered before its routing and middleware.
+
+    A small query is evaluated in a fraction of a millisecond; Starlette's middleware stack,
+    router, request and response objects took longer than that per request, so ``/sparql``
+    (every method) goes to :class:`SparqlEndpoint` as a plain ASGI app, which sets the headers
+    :class:`CommonHeaders` sets elsewhere itself.
+    """
+
+    def __init__(self, sparql: SparqlEndpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sparql = sparql
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            root = scope.get("root_path", "")
+            if root and path.startswith(root + "/"):
+                path = path[len(root):]
+            if path == "/sparql":
+                await self.sparql(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+class _Collected:
+    """Stands in for a transport while uvicorn writes one response: keeps what it writes."""
+
+    def __init__(self, transport: Any) -> None:
+        self.transport = transport
+        self.chunks: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.chunks.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+@functools.lru_cache(maxsize=1)
+def _http_protocol() -> Any:
+    """uvicorn's httptools protocol, writing each response's head and body in one piece.
+
+    uvicorn writes the status line and headers when the app sends ``http.response.start`` and
+    the body when it sends ``http.response.body``: two ``send`` system calls, two TCP segments
+    and two wake-ups of the client per response, which on a loaded machine cost more than
+    answering a small query.  This keeps the start message until the body that completes the
+    response arrives and writes both at once (uvicorn still formats and checks them).
+    ``"auto"`` when httptools (or the uvicorn classes this builds on) is not there.
+    """
+    try:
+        from uvicorn.protocols.http.httptools_impl import (HttpToolsProtocol,
+                                                           RequestResponseCycle)
+    except ImportError:
+        return "auto"
+    if not (hasattr(HttpToolsProtocol, "on_headers_complete")
+            and hasattr(RequestResponseCycle, "send")):
+        return "auto"
+
+    class OneWriteCycle(RequestResponseCycle):  # type: ignore[misc, valid-type]
+        _held: Any = None
+
+        async def send(self, message: Any) -> None:
+            held = self._held
+            if message["type"] == "http.response.start" and not self.response_started:
+                self._held = message  # (a second start, uvicorn's 500, replaces an unsent one)
+                return
+            if held is None:
+                await super().send(message)
+                return
+            self._held = None
+            if message["type"] != "http.response.body" or message.get("more_body", False):
+                await super().send(held)  # a streamed body: as uvicorn does
+                await super().send(message)
+                return
+            transport = self.transport
+            collected = self.transport = _Collected(transport)
+            try:
+                await super().send(held)
+                await super().send(message)
+            finally:
+                self.transport = transport
+            if collected.chunks:
+                transport.write(b"".join(collected.chunks))
+            if collected.closed:
+                transport.close()
+
+    class OneWriteProtocol(HttpToolsProtocol):  # type: ignore[misc, valid-type]
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
+            if type(self.cycle) is RequestResponseCycle:
+                self.cycle.__class__ = OneWriteCycle
+
+    return OneWriteProtocol
+
+
+def __getattr__(name: str) -> Any:
+    # "shilu.graph.server:OneWriteProtocol" names the protocol for uvicorn's worker processes
+    # (a class made on demand, so that importing this module does not import uvicorn).
+    if name == "OneWriteProtocol":
+        return _http_protocol()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _http_option() -> str:
+    """uvicorn's ``http`` option: the one-write protocol when it can be made."""
+    return "auto" if isinstance(_http_protocol(), str) else f"{__name__}:OneWriteProtocol"
 
 
 _CONFIG_ENV = "SHILU_SERVE_CONFIG"
@@ -1986,18 +2374,20 @@ def serve(
 
     ``options`` are passed to :func:`create_app` (``query_timeout``, ``max_rows``,
     ``max_body``, ``max_result_bytes``, ``allow_service``, ``check_interval``,
-    ``cache_bytes``, ``allow_update``, ``update_token``).  uvicorn uses uvloop and httptools when they are installed.
+    ``cache_bytes``, ``allow_update``, ``update_token``).  uvicorn runs on uvloop with
+    httptools, through :func:`_http_protocol` (one write per response).
 
     :param workers: server processes sharing the port.  Each one opens the store read-only,
         follows ``current`` and keeps its own response cache; more than one lets the Python
-        side of request handling use several cores (Oxigraph itself already does).
+        side of request handling use several cores (Oxigraph itself already does), but after
+        a rebuild the processes switch generations independently (within about a second).
     :raises FileNotFoundError: when there is no store at ``store_path``.
     """
     import uvicorn
 
     if workers <= 1:
         uvicorn.run(create_app(store_path, **options), host=host, port=port,
-                    log_level=log_level, access_log=access_log)
+                    log_level=log_level, access_log=access_log, http=_http_option())
         return
     if options.get("allow_update"):
         raise ValueError("--allow-update needs a single worker (the store is opened "
@@ -2005,4 +2395,5 @@ def serve(
     StoreHandle(store_path)  # fail here, once, if there is no store
     os.environ[_CONFIG_ENV] = json.dumps({"store": str(store_path), **options})
     uvicorn.run(f"{__name__}:_app_from_environment", factory=True, workers=workers,
-                host=host, port=port, log_level=log_level, access_log=access_log)
+                host=host, port=port, log_level=log_level, access_log=access_log,
+                http=_http_option())
