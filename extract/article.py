@@ -173,6 +173,7 @@ _TABLE_SEPARATOR = re.compile(r"[ \t]*\|?[ \t:|-]*-[ \t:|-]*$")
 _VARIANT_RULE = re.compile(r"\s*(zh(?:-[a-z]{2,4})?)\s*:")
 _ESCAPABLE = frozenset("\\`*_{}[]()#+-.!~|<>\"'$&@%^=:;,?/")
 _SENTENCE_END = frozenset("。！？!?")
+_SENTENCE_END_AT = re.compile("[" + "".join(sorted(_SENTENCE_END)) + "]").search
 _CLOSERS = frozenset("”’」』）)》〉】\"'")
 # Links and conversion blocks nested deeper than this are shown as written (Python's recursion
 # limit would end the parse long before a real article gets anywhere near it).
@@ -711,15 +712,15 @@ def _split_sentences(p: _Parser, text: str) -> list[tuple[int, int, str, int]]:
         kind, section = meta_at[starts[k]] if k >= 0 else ("text", -1)
         s = pos
         i = pos
-        while i < nl:
-            if text[i] in _SENTENCE_END:
+        while True:
+            end = _SENTENCE_END_AT(text, i, nl)  # the next 。！？ of the line
+            if end is None:
+                break
+            i = end.start() + 1
+            while i < nl and (text[i] in _CLOSERS or text[i] in _SENTENCE_END):
                 i += 1
-                while i < nl and (text[i] in _CLOSERS or text[i] in _SENTENCE_END):
-                    i += 1
-                out.append((s, i, kind, section))
-                s = i
-            else:
-                i += 1
+            out.append((s, i, kind, section))
+            s = i
         if s < nl:
             out.append((s, nl, kind, section))
         pos = nl + 1

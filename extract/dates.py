@@ -76,8 +76,20 @@ def _nc(c: str) -> str:
     return h if len(h) == 1 else c
 
 
+class _NormTable(dict):
+    """``str.translate`` table of `_nc`, filled one character at a time as they are met (one C
+    call per text instead of one Python call per character)."""
+
+    def __missing__(self, o: int) -> str:
+        v = self[o] = _nc(chr(o))
+        return v
+
+
+_NORM_TABLE = _NormTable()
+
+
 def _norm(text: str) -> str:
-    return "".join(map(_nc, text))
+    return text.translate(_NORM_TABLE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,6 +243,10 @@ class EraTable:
         for k in self._names:
             first.setdefault(k[0], []).append(k)
         self._by_first = {c: tuple(sorted(v, key=len, reverse=True)) for c, v in first.items()}
+        self._longest = max(map(len, self._names), default=0)
+        # where `find_dates` may start a date: one character class, to jump from one to the next
+        starts = _FIRST_CHARS | set(self._by_first)
+        self._starts = re.compile("[" + "".join(re.escape(c) for c in sorted(starts)) + "]")
         rulers: dict[str, set[str]] = {}
         for era in self.eras:
             for r in era.ruler.split("、"):
@@ -239,6 +255,10 @@ class EraTable:
         self._rulers = rulers
         prefixes = {k for era in self.eras for k in _polity_keys(era.polity)} | set(rulers)
         self._prefixes = tuple(sorted(prefixes, key=len, reverse=True))
+        by_last: dict[str, list[str]] = {}
+        for p in self._prefixes:
+            by_last.setdefault(p[-1:], []).append(p)  # an empty prefix (no polity) under ""
+        self._prefixes_by_last = {c: tuple(v) for c, v in by_last.items()}  # longest first
 
     def __len__(self) -> int:
         return len(self.eras)
@@ -266,10 +286,10 @@ class EraTable:
 
     def hint_before(self, norm: str, i: int) -> str | None:
         """A polity or ruler named right before offset ``i`` (宋寧宗|嘉定, 金|大定): a polity hint."""
-        for p in self._prefixes:
+        for p in self._prefixes_by_last.get(norm[i - 1] if i > 0 else "", ()):
             if i >= len(p) and norm.startswith(p, i - len(p)):
                 return p
-        return None
+        return self._prefixes_by_last.get("", (None,))[0]
 
     def matches_hint(self, era: Era, hint: str) -> bool:
         h = _norm(hint)
@@ -592,7 +612,7 @@ class _Scanner:
 
     def at(self, i: int) -> DateMention | None:
         c = self.norm[i]
-        if c in self.eras._by_first:
+        if c in self.eras._by_first and self.nian_near(i):
             m = self.era_date(i)
             if m:
                 return m
@@ -617,6 +637,12 @@ class _Scanner:
             if m:
                 return m
         return None
+
+    def nian_near(self, i: int) -> bool:
+        """Can an era date start at ``i``? It needs a 年 within the longest era name, a
+        bracket and four numerals of ``i`` (`era_date` returns None otherwise)."""
+        k = self.norm.find("年", i)
+        return 0 <= k <= i + self.eras._longest + 5
 
     def preceded_by_number(self, i: int) -> bool:
         return i > 0 and (self.norm[i - 1] in _CN_CHARS or self.norm[i - 1].isdigit())
@@ -929,18 +955,29 @@ def find_dates(text: str, *, polity_hint: str | None = None, eras: EraTable | No
     norm = _norm(text)
     if len(norm) != len(text):  # cannot happen (one character in, one out), but never misplace spans
         norm = text
+    # Every kind of date holds one of these characters (年, 岁, 月, 日, 天 or 旬: see the parsers
+    # and their patterns), at or after its start: none can start after the last of them.
+    last = max(norm.rfind("年"), norm.rfind("月"), norm.rfind("日"), norm.rfind("岁"), norm.rfind("天"),
+               norm.rfind("旬"))
+    if last < 0:
+        return []
     scanner = _Scanner(text, norm, table, polity_hint)
-    first = _FIRST_CHARS | set(table._by_first)
+    starts = table._starts.search
     out: list[DateMention] = []
-    i, n = 0, len(norm)
-    while i < n:
-        if norm[i] in first:
-            m = scanner.at(i)
-            if m is not None and m.end > m.start:
-                out.append(m)
-                i = m.end
-                continue
-        i += 1
+    i = 0
+    while True:
+        found = starts(norm, i)  # the next character a date may start with
+        if found is None:
+            break
+        i = found.start()
+        if i > last:
+            break
+        m = scanner.at(i)
+        if m is not None and m.end > m.start:
+            out.append(m)
+            i = m.end
+        else:
+            i += 1
     return out
 
 

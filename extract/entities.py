@@ -13,6 +13,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .article import Article, Span
 from .facts import Entity, Mention
@@ -30,11 +31,13 @@ _NOT_A_NAME = re.compile(r"[的是在於于與与和及，。、；：「」“�
 _NOT_A_THING = re.compile(r"^(?:[^\u3400-\u9fff]*|\d{1,4}年(?:代)?|\d{1,2}月(?:\d{1,2}日)?|\d{1,2}世纪|\d{1,2}世紀|公元.*|干支.*|年號|年号|ISBN|[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥])$")
 
 
+@lru_cache(maxsize=1 << 15)
 def base_name(title: str) -> str:
     """A title without its disambiguation: ``base_name("大定府 (辽朝)") == "大定府"``."""
     return _DISAMBIGUATION.sub("", title).strip() or title
 
 
+@lru_cache(maxsize=1 << 15)
 def link_alias(text: str, target: str) -> str | None:
     """The link text as another name of the target, when it is one.
 
@@ -53,6 +56,7 @@ def link_alias(text: str, target: str) -> str | None:
 _ACTION = frozenset("攻伐灭败降征侵围占夺杀死战击破克陷取援救逃")
 
 
+@lru_cache(maxsize=1 << 15)
 def is_descriptive(title: str) -> bool:
     """A title that tells what happened (木華黎攻佔京兆府長安之戰) rather than naming a thing
     one would find in running text."""
@@ -78,11 +82,22 @@ class PageInfo:
     names: tuple[str, ...]  # its title and bold alternative names
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ClassRules:
     """Ordered typing rules: ``(evidence, compiled pattern, class, row label)``."""
 
     rules: tuple[tuple[str, re.Pattern[str], str, str], ...]
+    # the rules of each kind of evidence, in order, made once: (pattern, class, label)
+    _by: dict[str, tuple[tuple[re.Pattern[str], str, str], ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by: dict[str, list[tuple[re.Pattern[str], str, str]]] = {}
+        for evidence, pattern, klass, label in self.rules:
+            by.setdefault(evidence, []).append((pattern, klass, label))
+        object.__setattr__(self, "_by", {e: tuple(v) for e, v in by.items()})
+        # before/after rules in their common order: (is a "before" rule, pattern, class)
+        object.__setattr__(self, "_context", tuple((e == "before", p, k) for e, p, k, _ in self.rules
+                                                    if e in ("before", "after")))
 
     @classmethod
     def from_rows(cls, rows: Iterable[list[str]]) -> ClassRules:
@@ -96,8 +111,8 @@ class ClassRules:
 
     def context_class(self, before: str, after: str) -> str | None:
         """The class the words around a mention vote for (Simplified text), if any."""
-        for evidence, pattern, klass, _ in self.rules:
-            if (evidence == "before" and pattern.search(before)) or (evidence == "after" and pattern.search(after)):
+        for is_before, pattern, klass in self._context:
+            if pattern.search(before if is_before else after):
                 return klass
         return None
 
@@ -110,24 +125,30 @@ class ClassRules:
 
     def _classify(self, name: str, page: PageInfo | None, other_names: Iterable[str],
                   votes: Counter[str] | None) -> tuple[str | None, str | None]:
+        by = self._by
         if page is not None:
-            for evidence, pattern, klass, label in self.rules:
-                if evidence == "category" and any(pattern.search(c) for c in page.categories):
-                    return klass, label
-            for evidence, pattern, klass, label in self.rules:
-                if evidence == "lead" and pattern.search(page.lead):
+            categories = page.categories
+            for pattern, klass, label in by.get("category", ()):
+                search = pattern.search
+                for c in categories:
+                    if search(c):
+                        return klass, label
+            for pattern, klass, label in by.get("lead", ()):
+                if pattern.search(page.lead):
                     return klass, label
         own = {name, to_hans(name), base_name(name)}
         others = set(other_names) - own
-        for evidence, pattern, klass, label in self.rules:
-            if evidence != "name":
-                continue
-            if any(pattern.search(f) for f in own):
-                return klass, label
+        for pattern, klass, label in by.get("name", ()):
+            search = pattern.search
+            for f in own:
+                if search(f):
+                    return klass, label
             # its other names count too (完顏阿骨打 is 金太祖: a Ruler), but only its own name
             # can say it is no thing at all
-            if klass != "-" and any(pattern.search(f) for f in others):
-                return klass, label
+            if klass != "-":
+                for f in others:
+                    if search(f):
+                        return klass, label
         if votes:
             klass, n = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))
             return klass, f"context:{n} vote(s)"
@@ -146,6 +167,8 @@ class Lexicon:
     _matcher: NameMatcher | None = field(default=None, repr=False)
     _names_of: dict[str, tuple[str, ...]] | None = field(default=None, repr=False)
     _classes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict, repr=False)
+    # what `_entity` makes of each key, whatever the article (emptied whenever the lexicon grows)
+    _parts: dict = field(default_factory=dict, repr=False, compare=False)
     votes: dict[str, Counter[str]] = field(default_factory=dict)  # key -> context class votes
     clans: tuple[tuple[str, str], ...] = ()  # (clan name in t2s, polity key), longest first
     era_names: frozenset[str] = frozenset()  # reign eras (t2s): names of years, not of things
@@ -179,6 +202,7 @@ class Lexicon:
         exactly one disambiguated title (唐州 (唐朝)) are the same thing here; so is a
         disambiguation page (東京 (消歧義)) and its bare name. Two disambiguated titles of one
         name (大同 (遼朝), 大同 (蒲鮮萬奴)) are different things and stay apart."""
+        self._parts.clear()
         variants: dict[str, list[str]] = {}
         for k in set(self.spellings) | set(self.pages):
             b = base_name(k)
@@ -211,6 +235,7 @@ class Lexicon:
 
     def add_context(self, article: Article, rules: ClassRules) -> None:
         """Let the words around each link vote for the linked thing's class (攻陷X: a place)."""
+        self._parts.clear()
         text = article.text
         for link in article.links:
             if link.kind != "wiki" or _NOT_A_THING.match(link.target):
@@ -244,6 +269,7 @@ class Lexicon:
 
     def name(self, name: str, k: str) -> None:
         """Record that ``name`` (any script) may denote the thing ``k``."""
+        self._parts.clear()
         self.names.setdefault(key(base_name(name)), set()).add(self.canonical.get(k, k))
 
     def matcher(self, rules: ClassRules) -> NameMatcher:
@@ -260,10 +286,12 @@ class Lexicon:
 
     def spell(self, k: str, written: str) -> None:
         """Count a written form of the thing ``k`` (only forms of its own name, not aliases)."""
+        self._parts.clear()
         if key(written) == k:
             self.spellings.setdefault(k, Counter())[written] += 1
 
     def add_article(self, article: Article) -> None:
+        self._parts.clear()
         title = page_title_of(article)
         k = self.resolve(title)
         lead = next((s.text for s in article.sentences if s.kind == "text"), "")
@@ -301,12 +329,32 @@ class Lexicon:
         return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
+_PARTS_KEPT = 20_000  # keys whose parts a process keeps (then it starts again: memory stays bounded)
+
+
 def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str, str]]) -> Entity:
+    # What does not depend on the article is the same in every article that names k: made once.
+    parts = lexicon._parts
+    if parts.get("rules") is not rules or len(parts) > _PARTS_KEPT:
+        parts.clear()
+        parts["rules"] = rules
+    done = parts.get(k)
+    if done is None:
+        done = parts[k] = _entity_parts(k, lexicon, rules)
+    labels, own, cls, wiki, rule, ruler_of, affiliation = done
+    names = set(aliases)
+    names.update(own)
+    names.discard(labels)
+    return Entity(k, labels, tuple(sorted(names)), cls, wiki, rule, ruler_of, affiliation)
+
+
+def _entity_parts(k: str, lexicon: Lexicon, rules: ClassRules) -> tuple:
+    """An entity's labels, names, class, page and polity: all but the aliases of one article."""
     display = lexicon.display(k)
     page = lexicon.pages.get(k)
     base = base_name(display)
     labels = (to_hant(base), to_hans(base))
-    names = set(aliases)
+    names = set()
     if base != display:
         names.add((to_hant(display), to_hans(display)))
     if page is not None:
@@ -314,7 +362,6 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
             names.add((to_hant(base_name(n)), to_hans(base_name(n))))
     for n in lexicon.names_of(k):  # every name the corpus and the alias table give it
         names.add((to_hant(n), n))
-    names.discard(labels)
     cls, rule = lexicon.classify(k, rules)
     wiki = page.title if page is not None else display
     ruler_of = affiliation = None
@@ -327,7 +374,7 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
             ruler_of = polity
         else:
             affiliation = polity
-    return Entity(k, labels, tuple(sorted(names)), cls, wiki, rule, ruler_of, affiliation)
+    return labels, frozenset(names), cls, wiki, rule, ruler_of, affiliation
 
 
 def _polity_named(page: PageInfo | None, names: list[str], lexicon: Lexicon) -> str | None:
@@ -336,13 +383,7 @@ def _polity_named(page: PageInfo | None, names: list[str], lexicon: Lexicon) -> 
     table = lexicon.polities
     if table is None:
         return None
-    full: dict[str, tuple[str, ...]] = {}
-    for short, keys in table.shorts.items():
-        full.setdefault(short, keys)
-    for keys in table.shorts.values():
-        for k in keys:
-            full[k] = (k,)
-    by_length = sorted(full, key=len, reverse=True)
+    full, by_length = _polity_names(table)
     if page is not None:
         for category in page.categories:
             c = to_hans(category)
@@ -355,6 +396,28 @@ def _polity_named(page: PageInfo | None, names: list[str], lexicon: Lexicon) -> 
             if h.startswith(name) and len(h) > len(name) and rules_temple(h[len(name):]):
                 return full[name][0]
     return None
+
+
+_POLITY_NAMES: dict[int, tuple[PolityTable, dict[str, tuple[str, ...]], list[str]]] = {}
+
+
+def _polity_names(table: PolityTable) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """Every short and full polity name of ``table`` with the polities it names, and the names
+    longest first (made once per table; the table is frozen)."""
+    cached = _POLITY_NAMES.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1], cached[2]
+    full: dict[str, tuple[str, ...]] = {}
+    for short, keys in table.shorts.items():
+        full.setdefault(short, keys)
+    for keys in table.shorts.values():
+        for k in keys:
+            full[k] = (k,)
+    by_length = sorted(full, key=len, reverse=True)
+    if len(_POLITY_NAMES) > 16:
+        _POLITY_NAMES.clear()
+    _POLITY_NAMES[id(table)] = (table, full, by_length)  # the table itself kept: ids are not reused
+    return full, by_length
 
 
 _TEMPLE = re.compile(r"^[太高世中仁英神哲徽钦宁理度端恭光孝睿圣道兴穆景章宣卫哀末昭惠崇献宪襄桓毅顺定熙真少废天][宗祖帝]$|^(天祚帝|末帝|少帝|废帝|恭帝|主)$")
@@ -429,6 +492,11 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
     taken.sort()
     starts = [t[0] for t in taken]
     matcher = lexicon.matcher(rules)
+    # The mentions found so far (bold names, links; none found in running text), by start, to
+    # take those of each sentence without scanning them all for every sentence.
+    before = sorted((m.plain.start, m.plain.end) for m in mentions if m.via not in ("phrase", "descriptive"))
+    before_starts = [b[0] for b in before]
+    seen_end = -1  # where the running-text mentions of the sentences done so far may reach
     for sentence in article.sentences:
         if sentence.kind not in _TEXT_KINDS:
             continue
@@ -436,28 +504,44 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
         if len(hans) != len(sentence.text):
             continue  # a phrase conversion changed the length: offsets would not hold
         base_off = sentence.plain.start
-        for hit in matcher.find(hans):
-            ps, pe = base_off + hit.start, base_off + hit.end
+        first_new = len(mentions)
+        for hit_start, hit_end, hit_kind, hit_candidates, hit_commander in matcher.find_tuples(hans):
+            ps, pe = base_off + hit_start, base_off + hit_end
             i = bisect_left(starts, pe) - 1  # the last mention starting before this hit ends
             if i >= 0 and taken[i][1] > ps:
                 continue  # overlaps a link or bold name
             plain = Span(ps, pe)
             surface = article.text[ps:pe]
             span = article.source_span(plain)
-            via = "text" if hit.kind == "name" else ("commander" if hit.commander else "army")
-            for candidates in hit.candidates:
+            via = "text" if hit_kind == "name" else ("commander" if hit_commander else "army")
+            for candidates in hit_candidates:
                 k = _choose(candidates, local)
                 mentions.append(Mention(k, surface, span, via, plain))
                 aliases.setdefault(k, set())
         # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
-        here = [m for m in mentions if base_off <= m.plain.start < sentence.plain.end and m.via not in ("phrase", "descriptive")]
-        occupied = sorted((m.plain.start - base_off, m.plain.end - base_off) for m in here)
-        # a name found in running text may be the head of a longer one: 襄陽 + 府
-        extendable = {m.plain.end - base_off: m.plain.start - base_off for m in here if m.via == "text"}
+        if base_off >= seen_end:
+            # The usual case: the sentences met so far end before this one starts, so of the
+            # mentions of running text only this sentence's own can lie in it (or be removed).
+            lo = bisect_left(before_starts, base_off)
+            hi = bisect_left(before_starts, sentence.plain.end)
+            new = [m for m in mentions[first_new:]
+                   if base_off <= m.plain.start < sentence.plain.end and m.via not in ("phrase", "descriptive")]
+            occupied = sorted([(a - base_off, b - base_off) for a, b in before[lo:hi]]
+                              + [(m.plain.start - base_off, m.plain.end - base_off) for m in new])
+            extendable = {m.plain.end - base_off: m.plain.start - base_off for m in new if m.via == "text"}
+            keep = first_new
+        else:
+            here = [m for m in mentions if base_off <= m.plain.start < sentence.plain.end and m.via not in ("phrase", "descriptive")]
+            occupied = sorted((m.plain.start - base_off, m.plain.end - base_off) for m in here)
+            # a name found in running text may be the head of a longer one: 襄陽 + 府
+            extendable = {m.plain.end - base_off: m.plain.start - base_off for m in here if m.via == "text"}
+            keep = 0
+        seen_end = max(seen_end, base_off + len(hans))
         for ds, de in discover_settlements(hans, occupied, lexicon.polities, extendable):
             plain = Span(base_off + ds, base_off + de)
-            mentions[:] = [m for m in mentions if not (plain.start <= m.plain.start and m.plain.end <= plain.end
-                                                        and m.via == "text")]
+            # (before ``keep``: bold names and links, or mentions of text outside this sentence)
+            mentions[keep:] = [m for m in mentions[keep:] if not (plain.start <= m.plain.start and m.plain.end <= plain.end
+                                                                  and m.via == "text")]
             labels = labels_for(article, plain)
             k = lexicon.resolve(labels[1])
             mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
@@ -471,6 +555,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
 # Suffixes of settlement names that may be found without a link, and what may not precede
 # them in a name (numbers, quantifiers, verbs, prepositions, punctuation).
 _SETTLEMENT_SUFFIX = frozenset("州府城寨砦堡关县镇")
+_SUFFIX_AT = re.compile("[" + "".join(sorted(_SETTLEMENT_SUFFIX)) + "]")
 _NOT_IN_NAME = frozenset("，。、；：（）()「」“”《》 \t·•馀余打击擊赴奔抵的之于於在至到往入和与及并或等被把将向从自由以为是了又也各诸数两此该本其每另诸攻取破陷下克拔占据围领经过抵退回奔逃迁移设置改升降称号名该原旧新今故即乃遂亦再复"
                          "年月日初旬底间一二三四五六七八九十百千万0123456789任兼知举偿有就命沿着缘出进屯守驻镇治")
 _GENERIC_AFTER = {"城": frozenset("池墙门内外中下破陷守楼头墙郭邑市镇"), "府": frozenset("库兵军中内"), "州": frozenset("县郡府城"), "关": frozenset("系键口心注闭于联切连押"), "镇": frozenset("守压抚静国住"), "县": frozenset("令丞尉城")}
@@ -485,14 +570,20 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
     cannot be part of a name, at a mention, or at a one-character polity name once the name
     has two characters (金臨洮府 → 臨洮府, but 平夏城 keeps its 夏).
     """
-    taken = [False] * len(hans)
+    suffixes = [m.start() for m in _SUFFIX_AT.finditer(hans)]  # only these can end a name
+    if not suffixes:
+        return []
+    n = len(hans)
+    taken = bytearray(n)
     for a, b in occupied:
-        for i in range(max(a, 0), min(b, len(hans))):
-            taken[i] = True
+        a, b = max(a, 0), min(b, n)
+        if b > a:
+            taken[a:b] = b"\x01" * (b - a)
     shorts = polities.shorts if polities is not None else {}
     out: list[tuple[int, int]] = []
-    for i, ch in enumerate(hans):
-        if ch not in _SETTLEMENT_SUFFIX or taken[i]:
+    for i in suffixes:
+        ch = hans[i]
+        if taken[i]:
             continue
         nxt = hans[i + 1] if i + 1 < len(hans) else ""
         if nxt and nxt in _GENERIC_AFTER.get(ch, ()):
@@ -501,7 +592,7 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
                 and hans[extendable[i]:i + 1] not in _GENERIC_NAMES):
             out.append((extendable[i], i + 1))  # 襄陽 (known) + 府
             for t in range(extendable[i], i + 1):
-                taken[t] = True
+                taken[t] = 1
             continue
         j = i
         while j > 0 and i - j < 3:
@@ -514,6 +605,5 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
         if i - j < 1 or hans[j:i + 1] in _GENERIC_NAMES:
             continue
         out.append((j, i + 1))
-        for t in range(j, i + 1):
-            taken[t] = True
+        taken[j:i + 1] = b"\x01" * (i + 1 - j)
     return out

@@ -105,6 +105,13 @@ class NameMatcher:
         return [Hit(end + 1 - length, end + 1, kind, candidates, commander)
                 for end, (length, kind, candidates, commander) in self._auto.iter_long(hans)]
 
+    def find_tuples(self, hans: str) -> list[tuple[int, int, str, tuple[tuple[str, ...], ...], bool]]:
+        """`find` as plain ``(start, end, kind, candidates, commander)`` tuples (cheaper to make)."""
+        if self._empty:
+            return []
+        return [(end + 1 - length, end + 1, kind, candidates, commander)
+                for end, (length, kind, candidates, commander) in self._auto.iter_long(hans)]
+
 
 def shared_short_preferences(links, polities: PolityTable, resolve) -> set[str]:
     """The polities an article's own links give a shared short name: [宋](…/北宋) makes every bare
@@ -114,7 +121,8 @@ def shared_short_preferences(links, polities: PolityTable, resolve) -> set[str]:
     for link in links:
         if link.kind == "wiki" and link.text[:1]:
             shared = polities.shorts.get(to_hans(link.text[:1]), ())
-            target = resolve(link.target)
-            if len(shared) > 1 and target in shared and not key(link.text).startswith(target):
-                preferred.add(target)
+            if len(shared) > 1:
+                target = resolve(link.target)
+                if target in shared and not key(link.text).startswith(target):
+                    preferred.add(target)
     return preferred

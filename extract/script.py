@@ -42,6 +42,7 @@ def to_hant(text: str) -> str:
     return _S2T.convert(text)
 
 
+@lru_cache(maxsize=1 << 15)
 def key(name: str) -> str:
     """The script-independent key of a name: t2s, whitespace collapsed, underscores as spaces."""
     return " ".join(to_hans(name.replace("_", " ")).split())
