@@ -42,6 +42,8 @@ _INTENT = re.compile(r"欲|想|愿|願|约|能够|得以|提议|提議|目标|�
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
+# 接受西夏的請求，把…割給夏國: a request granted is no longer a plan
+_GRANTED = re.compile(r"接受|应允|應允|准其|允其")
 _AGREE = re.compile(r"同意|答应|答應|允许|允許|许诺|許諾")
 _PURPOSE = re.compile(r"^[^，。]{0,6}?的?(?:策略|计划|計劃|目的|战略|戰略|政策|意图|意圖|口号|口號|主张|主張|方针|方針|野心|企图)")
 _NEGATION = ("不", "未", "没", "無", "无", "非", "莫", "勿", "未能", "不能", "无法", "無法", "不敢", "不得")
@@ -160,6 +162,7 @@ class _ArticleState:
         self.home: str | None = None
         self.subject: str | None = None
         self.military_agents: tuple[str, ...] = ()
+        self.last_side: str | None = None  # the polity the text last had fighting
         self.reset()
 
     def short_polity(self, ch: str) -> str | None:
@@ -342,7 +345,7 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
             if any(m.start <= ts < m.end or m.start < te <= m.end for m in local):
                 continue  # part of a name: 金滅遼之戰, 聯金滅遼
             before = hans[cs:ts]
-            if _negated(before) or _INTENT.search(before) or intent_open:
+            if _negated(before) or (_INTENT.search(before) and not _GRANTED.search(before)) or intent_open:
                 continue
             if trig.kind != "Alliance" and _AGREE.search(before):
                 continue  # 同意聯合蒙古滅金: the alliance is a fact, the conquest a plan
@@ -365,7 +368,7 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                 date = None  # 為之後南侵北宋: later than the date before, by how much the text does not say
             for role_set in _frame(trig, hans, cs, ts, te, ce, local, state):
                 out.append(_event(trig, role_set, date, text, span))
-        if _INTENT.search(hans[cs:ce]):
+        if _INTENT.search(hans[cs:ce]) and not _GRANTED.search(hans[cs:ce]):
             intent_open = True  # 蒙軍欲借道宋境，繞道攻金: the plan runs on into the next clause
         bei = hans.find("被", cs, ce)
         if bei >= 0:
@@ -472,8 +475,8 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
         if m.start == chain[-1].start:  # a coalition: same span, another polity
             chain.append(m)
         elif _OF_POLITY.match(between) and _is(chain[-1].cls, POLITY) and not _is(m.cls, POLITY):
-            if m.cls != "Place":
-                chain[-1] = m  # 金臨洮府: the city is the target
+            if m.cls != "Place" or not _allowed(chain[-1].cls, allowed):
+                chain[-1] = m  # 金臨洮府: the city is the target; 攻破金國呂堰: a capture takes places
             else:
                 break  # 攻金陝西: a region of the polity; the polity is the target
         elif between == "" and _is(chain[-1].cls, PLACE) and _is(m.cls, PLACE):
@@ -574,12 +577,25 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 targets = [m.key for m in local if te <= m.start and m.end <= stop and _is(m.cls, POLITY)
                            and not _ARMY_AFTER.match(hans, m.end)][:1]
         targets = [t for t in targets if _target_ok(kind, t, state)]
+        if military:
+            agents = [_acting_side(a, targets, state) for a in agents]
         for a in agents:
             for t in targets:
                 if a != t:
                     results.append((("agent", a), ("target", t)))
         if agents and kind in MILITARY:
             state.military_agents = tuple(agents)
+            sides = [a for a in agents if _is(state.info.get(a, EntityInfo(None, None, None)).cls, POLITY)]
+            if sides:
+                state.last_side = sides[-1]
+    elif frame == "ended" and kind == "Conquest" and _targets_after(hans, te, ce, local, POLITY, gap=0) \
+            and (_agent_before(hans, cs, ts, local, state) or _bare(before)):
+        # 蒙古帝國滅亡西夏: the verb that usually ends a clause takes an object
+        agents = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
+        for a in agents:
+            for t in _targets_after(hans, te, ce, local, POLITY, gap=0)[:1]:
+                if a != t.key:
+                    results.append((("agent", a), ("target", t.key)))
     elif frame == "ended":
         # 西夏滅亡 (a polity ends), 襄陽府、隨州相繼失守 (places fall): to the last military agent
         wanted = PLACE if kind == "Capture" else POLITY
@@ -612,6 +628,8 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         agents = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
         later = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)]
         recipients = [_polity_of(m, state) for m in later[:1]]
+        if agents and all(_ruler_polity(a, state) in recipients for a in agents):
+            agents = subject_agents()  # 金朝接受西夏的請求，把…割給夏國: the asker is not the giver
         for a in agents:
             a = _ruler_polity(a, state)
             for r in recipients:
@@ -676,6 +694,15 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 if a != t:
                     results.append((("agent", a), ("target", t)))
     return results
+
+
+def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
+    """A commander whose allegiance nothing tells (孛魯組織大軍進攻西夏) fights for the side the
+    text last had fighting, unless that side is his target."""
+    i = state.info.get(agent)
+    if i is None or not _is(i.cls, PERSON) or state.last_side is None or state.last_side in targets:
+        return agent
+    return state.last_side
 
 
 def _trigger_starts(hans: str, te: int, ce: int, state: _ArticleState) -> list[int]:
