@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .article import Article, Span
@@ -89,7 +89,7 @@ class ClassRules:
         out = []
         for n, row in enumerate(rows, 1):
             evidence, pattern, klass = row[0], row[1], row[2]
-            if evidence not in ("category", "lead", "name", "before", "after"):
+            if evidence not in ("category", "lead", "name", "before", "after", "gloss"):
                 raise ValueError(f"class rule {n}: unknown evidence {evidence!r}")
             out.append((evidence, re.compile(pattern), klass, f"{evidence}:{pattern}"))  # "-": no class
         return cls(tuple(out))
@@ -100,6 +100,16 @@ class ClassRules:
             if (evidence == "before" and pattern.search(before)) or (evidence == "after" and pattern.search(after)):
                 return klass
         return None
+
+    def glossed(self, text: str) -> Iterator[tuple[str, str]]:
+        """(name, class) for each place a parenthesised gloss names (隨州（今湖北棗陽）: 棗陽),
+        in Simplified script."""
+        if "（" not in text and "(" not in text:
+            return
+        for evidence, pattern, klass, _ in self.rules:
+            if evidence == "gloss":
+                for m in pattern.finditer(text):
+                    yield m.group("name"), klass
 
     def classify(self, name: str, page: PageInfo | None, other_names: Iterable[str] = (),
                  votes: Counter[str] | None = None) -> tuple[str | None, str | None]:
@@ -223,6 +233,14 @@ class Lexicon:
             klass = rules.context_class(to_hans(text[max(0, start - 6):start]), to_hans(text[end:end + 6]))
             if klass:
                 self.votes.setdefault(self.resolve(link.target), Counter())[klass] += 1
+        # Modern places the glosses name are names too, even where nothing links them.
+        for start in _GLOSS_OPEN.finditer(text):
+            for name, klass in rules.glossed(to_hans(text[start.start():start.start() + 24])):
+                k = self.resolve(name)
+                self.name(name, k)
+                self.spell(k, name)
+                self.votes.setdefault(k, Counter())[klass] += 1
+                self._names_of = None
 
     def names_of(self, k: str) -> tuple[str, ...]:
         """Every name (t2s) recorded for the thing ``k``."""
@@ -467,6 +485,8 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
     mentions.sort(key=lambda m: (m.plain.start, m.plain.end))
     return topic, entities, mentions
 
+
+_GLOSS_OPEN = re.compile(r"[（(]")
 
 # Suffixes of settlement names that may be found without a link, and what may not precede
 # them in a name (numbers, quantifiers, verbs, prepositions, punctuation).
