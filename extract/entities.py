@@ -235,7 +235,7 @@ class Lexicon:
                 self.votes.setdefault(self.resolve(link.target), Counter())[klass] += 1
         # Modern places the glosses name are names too, even where nothing links them.
         for start in _GLOSS_OPEN.finditer(text):
-            for name, klass in rules.glossed(to_hans(text[start.start():start.start() + 24])):
+            for name, klass in rules.glossed(to_hans(text[max(0, start.start() - 3):start.start() + 24])):
                 k = self.resolve(name)
                 self.name(name, k)
                 self.spell(k, name)
