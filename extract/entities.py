@@ -490,11 +490,13 @@ _GLOSS_OPEN = re.compile(r"[（(]")
 
 # Suffixes of settlement names that may be found without a link, and what may not precede
 # them in a name (numbers, quantifiers, verbs, prepositions, punctuation).
-_SETTLEMENT_SUFFIX = frozenset("州府城寨砦堡关县镇")
+_SETTLEMENT_SUFFIX = frozenset("州府城寨砦堡关县镇路")
 _NOT_IN_NAME = frozenset("，。、；：（）()「」“”《》 \t·•馀余打击擊赴奔抵的之于於在至到往入和与及并或等被把将向从自由以为是了又也各诸数两此该本其每另诸攻取破陷下克拔占据围领经过抵退回奔逃迁移设置改升降称号名该原旧新今故即乃遂亦再复"
                          "年月日初旬底间一二三四五六七八九十百千万0123456789任兼知举偿有就命沿着缘出进屯守驻镇治")
-_GENERIC_AFTER = {"城": frozenset("池墙门内外中下破陷守楼头墙郭邑市镇"), "府": frozenset("库兵军中内"), "州": frozenset("县郡府城"), "关": frozenset("系键口心注闭于联切连押"), "镇": frozenset("守压抚静国住"), "县": frozenset("令丞尉城")}
-_GENERIC_NAMES = frozenset({"政府", "幕府", "官府", "王府", "知府", "首府", "神州", "九州", "中州", "外州", "京城", "都城", "坚城", "孤城", "全城", "满城", "攻城", "守城", "出城", "入城", "屠城", "围城", "空城", "边城", "长城", "筑城", "城关", "海关", "雄关", "边关", "过关", "险关", "入关", "出关", "难关", "通关", "有关", "相关", "机关", "知州", "知府", "进城", "出城", "州府", "本州", "该州", "州县", "郡县", "诸县", "各县", "数县", "乡镇", "城镇", "重镇", "市镇", "军镇", "边镇", "藩镇", "坐镇", "镇守", "镇压"})
+_GENERIC_AFTER = {"路": frozenset("线上过途径程人口边旁费面灯军兵"), "城": frozenset("池墙门内外中下破陷守楼头墙郭邑市镇"), "府": frozenset("库兵军中内"), "州": frozenset("县郡府城"), "关": frozenset("系键口心注闭于联切连押"), "镇": frozenset("守压抚静国住"), "县": frozenset("令丞尉城")}
+# 路 is also a road: what a circuit's name never contains (派环庆路 is 派 + 环庆路, not a name)
+_NOT_IN_CIRCUIT = frozenset("分使责派但这条所率需要别构筑走马馬辟言几非坡径海小大兵军軍经經由沿")
+_GENERIC_NAMES = frozenset({"道路", "水路", "陆路", "去路", "归路", "后路", "来路", "前路", "大路", "小路", "山路", "马路", "公路", "铁路", "正路", "思路", "门路", "生路", "死路", "活路", "此路", "该路", "各路", "诸路", "分路", "本路", "全路", "同路", "迷路", "带路", "引路", "让路", "开路", "绕路", "中路", "东路", "西路", "南路", "北路", "左路", "右路", "两路", "三路", "他路", "别路", "旁路", "岔路", "险路", "要路", "粮路", "运路", "兵路", "军路", "路路", "政府", "幕府", "官府", "王府", "知府", "首府", "神州", "九州", "中州", "外州", "京城", "都城", "坚城", "孤城", "全城", "满城", "攻城", "守城", "出城", "入城", "屠城", "围城", "空城", "边城", "长城", "筑城", "城关", "海关", "雄关", "边关", "过关", "险关", "入关", "出关", "难关", "通关", "有关", "相关", "机关", "知州", "知府", "进城", "出城", "州府", "本州", "该州", "州县", "郡县", "诸县", "各县", "数县", "乡镇", "城镇", "重镇", "市镇", "军镇", "边镇", "藩镇", "坐镇", "镇守", "镇压"})
 
 
 def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: PolityTable | None,
@@ -533,6 +535,8 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
             j -= 1
         if i - j < 1 or hans[j:i + 1] in _GENERIC_NAMES:
             continue
+        if ch == "路" and (i - j < 2 or any(c in _NOT_IN_CIRCUIT for c in hans[j:i])):
+            continue  # circuits have names of two characters or more: 鄜延路, 河东南路
         out.append((j, i + 1))
         for t in range(j, i + 1):
             taken[t] = True
