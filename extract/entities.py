@@ -467,6 +467,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
                 k = _choose(candidates, local)
                 mentions.append(Mention(k, surface, span, via, plain))
                 aliases.setdefault(k, set())
+        _join_capital_titles(mentions, hans, base_off, sentence.plain.end, article, aliases)
         # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
         here = [m for m in mentions if base_off <= m.plain.start < sentence.plain.end and m.via not in ("phrase", "descriptive")]
         occupied = sorted((m.plain.start - base_off, m.plain.end - base_off) for m in here)
@@ -487,6 +488,26 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
 
 
 _GLOSS_OPEN = re.compile(r"[（(]")
+_CAPITAL_TITLE = re.compile(r"^[东西南北中上]京$")
+
+
+def _join_capital_titles(mentions: list[Mention], hans: str, base_off: int, end: int, article: Article,
+                         aliases: dict[str, set[tuple[str, str]]]) -> None:
+    """北京大定府, 南京開封府: a capital's title written before its prefecture is part of one
+    name, the prefecture's (北京 alone is another thing)."""
+    here = sorted((m for m in mentions if base_off <= m.plain.start < end and m.via == "text"),
+                  key=lambda m: m.plain.start)
+    for a, b in zip(here, here[1:]):
+        if a.plain.end != b.plain.start or not hans[b.plain.end - base_off - 1:b.plain.end - base_off] == "府":
+            continue
+        if not _CAPITAL_TITLE.match(hans[a.plain.start - base_off:a.plain.end - base_off]):
+            continue
+        plain = Span(a.plain.start, b.plain.end)
+        mentions.remove(a)
+        mentions[mentions.index(b)] = Mention(b.key, article.text[plain.start:plain.end], article.source_span(plain),
+                                              b.via, plain)
+        aliases.setdefault(b.key, set()).add(labels_for(article, plain))
+
 
 # Suffixes of settlement names that may be found without a link, and what may not precede
 # them in a name (numbers, quantifiers, verbs, prepositions, punctuation).
