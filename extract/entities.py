@@ -386,14 +386,17 @@ def rules_temple(rest: str) -> bool:
 _TEXT_KINDS = ("text", "list", "footnote", "table")
 
 
-def _choose(candidates: tuple[str, ...], local: dict[str, int]) -> str:
+def _choose(candidates: tuple[str, ...], local: dict[str, int], own: str | None = None) -> str:
     """Of the things a shared name may denote, the one this article links first (local
-    holds each linked key's first position), else the first listed."""
+    holds each linked key's first position), else the thing whose own name it is (大名府, not
+    the 北京市 one article's link gave that text), else the first listed."""
     if len(candidates) == 1:
         return candidates[0]
     linked = [c for c in candidates if c in local]
     if linked:
         return min(linked, key=lambda c: local[c])
+    if own in candidates:
+        return own
     return candidates[0]
 
 
@@ -464,7 +467,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             span = article.source_span(plain)
             via = "text" if hit.kind == "name" else ("commander" if hit.commander else "army")
             for candidates in hit.candidates:
-                k = _choose(candidates, local)
+                k = _choose(candidates, local, key(surface))
                 mentions.append(Mention(k, surface, span, via, plain))
                 aliases.setdefault(k, set())
         _join_capital_titles(mentions, hans, base_off, sentence.plain.end, article, aliases)
@@ -540,6 +543,14 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
         nxt = hans[i + 1] if i + 1 < len(hans) else ""
         if nxt and nxt in _GENERIC_AFTER.get(ch, ()):
             continue
+        if ch == "路" and extendable:
+            # 河北 + 東路, 大名府 + 路: a circuit named after a known region or prefecture
+            e = i if i in extendable else (i - 1 if i - 1 in extendable and hans[i - 1] in "东西南北" else None)
+            if e is not None:
+                out.append((extendable[e], i + 1))
+                for t in range(extendable[e], i + 1):
+                    taken[t] = True
+                continue
         if (extendable and i in extendable and hans[i - 1] not in _SETTLEMENT_SUFFIX
                 and hans[extendable[i]:i + 1] not in _GENERIC_NAMES):
             out.append((extendable[i], i + 1))  # 襄陽 (known) + 府
