@@ -89,7 +89,7 @@ class ClassRules:
         out = []
         for n, row in enumerate(rows, 1):
             evidence, pattern, klass = row[0], row[1], row[2]
-            if evidence not in ("category", "lead", "name", "before", "after", "gloss"):
+            if evidence not in ("category", "lead", "name", "before", "after", "gloss", "cue"):
                 raise ValueError(f"class rule {n}: unknown evidence {evidence!r}")
             out.append((evidence, re.compile(pattern), klass, f"{evidence}:{pattern}"))  # "-": no class
         return cls(tuple(out))
@@ -109,6 +109,14 @@ class ClassRules:
         for evidence, pattern, klass, _ in self.rules:
             if evidence == "gloss":
                 for m in pattern.finditer(text):
+                    yield m.group("name"), klass
+
+    def cued(self, hans: str) -> Iterator[tuple[str, str]]:
+        """(name, class) for each name a cue word introduces (宋將張師: 張師, a person), in
+        Simplified script."""
+        for evidence, pattern, klass, _ in self.rules:
+            if evidence == "cue":
+                for m in pattern.finditer(hans):
                     yield m.group("name"), klass
 
     def classify(self, name: str, page: PageInfo | None, other_names: Iterable[str] = (),
@@ -233,14 +241,17 @@ class Lexicon:
             klass = rules.context_class(to_hans(text[max(0, start - 6):start]), to_hans(text[end:end + 6]))
             if klass:
                 self.votes.setdefault(self.resolve(link.target), Counter())[klass] += 1
-        # Modern places the glosses name are names too, even where nothing links them.
-        for start in _GLOSS_OPEN.finditer(text):
-            for name, klass in rules.glossed(to_hans(text[max(0, start.start() - 3):start.start() + 24])):
-                k = self.resolve(name)
-                self.name(name, k)
-                self.spell(k, name)
-                self.votes.setdefault(k, Counter())[klass] += 1
-                self._names_of = None
+        # Modern places the glosses name, and people named by their office, are names too, even
+        # where nothing links them.
+        found = [found for start in _GLOSS_OPEN.finditer(text)
+                 for found in rules.glossed(to_hans(text[max(0, start.start() - 3):start.start() + 24]))]
+        found += rules.cued(to_hans(text))
+        for name, klass in found:
+            k = self.resolve(name)
+            self.name(name, k)
+            self.spell(k, name)
+            self.votes.setdefault(k, Counter())[klass] += 1
+            self._names_of = None
 
     def names_of(self, k: str) -> tuple[str, ...]:
         """Every name (t2s) recorded for the thing ``k``."""
