@@ -583,4 +583,33 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
         out.append((j, i + 1))
         for t in range(j, i + 1):
             taken[t] = True
+    # Mountains, rivers and lakes (馬鐙山, 白溝河, 斡鄰濼): stricter, as these characters are
+    # common words too: a body of two or three characters right after a word that introduces a
+    # place (攻破馬鐙山, 敗…于銀胡蘆山, 至斡鄰濼), the longest such body.
+    for i, ch in enumerate(hans):
+        if ch not in _NATURE_SUFFIX or taken[i]:
+            continue
+        end = i + 2 if hans[i:i + 2] in _NATURE_TWO else i + 1
+        if end < len(hans) and hans[end] in _NATURE_GENERIC_AFTER:
+            continue
+        j = next((i - n for n in (3, 2) if i - n > 0 and hans[i - n - 1] in _PLACE_INTRO
+                  and not any(taken[t] or hans[t] in _NOT_IN_NAME or hans[t] in _PLACE_INTRO
+                              for t in range(i - n, i))), None)
+        if j is None or hans[j:end] in _GENERIC_NAMES or any(c in _SETTLEMENT_SUFFIX for c in hans[j:i]):
+            continue
+        out.append((j, end))
+        for t in range(j, end):
+            taken[t] = True
+    # 華北 + 平原, 四川 + 盆地: a known region's plain or basin
+    for e, start in (extendable or {}).items():
+        if hans[e:e + 2] in _NATURE_TWO and not any(taken[t] for t in range(e, e + 2)):
+            out.append((start, e + 2))
+            for t in range(start, e + 2):
+                taken[t] = True
     return out
+
+
+_PLACE_INTRO = frozenset("于於至到在抵经过破克越渡往入出自从屯驻守围、，。（和及与")
+_NATURE_SUFFIX = frozenset("山河泊泺泡沟堤岭冈")
+_NATURE_TWO = frozenset({"山脉", "平原", "盆地", "草原", "高原"})
+_NATURE_GENERIC_AFTER = frozenset("上下中里内外顶头脚腰坡区势林水流域岸边谷道公王侯寺庙东西南北前后之的间")
