@@ -163,6 +163,8 @@ class _ArticleState:
         self.subject: str | None = None
         self.military_agents: tuple[str, ...] = ()
         self.last_side: str | None = None  # the polity the text last had fighting
+        self.last_city: str | None = None  # the place this sentence or the one before last named
+        self.sentence_city: str | None = None
         self.reset()
 
     def short_polity(self, ch: str) -> str | None:
@@ -237,7 +239,15 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
         hans = to_hans(sentence.text)
         if len(hans) != len(sentence.text):
             hans = sentence.text
+        _armies_of_links(local, hans, state)
         _link_commanders(local, hans)
+        # what a bare 城 refers to (攻城北, 先於蒙軍入城): the last place this sentence or the one
+        # before it named
+        state.last_city = state.sentence_city
+        for m in local:
+            if _is(m.cls, PLACE) and m.via != "descriptive":
+                state.last_city = m.key
+        state.sentence_city = next((m.key for m in reversed(local) if _is(m.cls, PLACE) and m.via != "descriptive"), None)
         for m in local:
             if m.serves:  # 蒙古木華黎 once: he serves 蒙古 for the rest of the article
                 known = state.info.get(m.key, EntityInfo(m.cls, None, None))
@@ -251,6 +261,19 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
             state.side = next((e.roles[0][1] for e in found if e.kind in MILITARY), None)
         events.extend(found)
     return events
+
+
+def _armies_of_links(local: list[_M], hans: str, state: _ArticleState) -> None:
+    """[蒙古](…/蒙古)軍: a link to a people or a land, followed by 軍/兵, is its polity's army."""
+    if state.polities is None:
+        return
+    for i, m in enumerate(local):
+        if m.cls is None and hans[m.end:m.end + 1] in ("军", "兵") and m.end - m.start >= 2:
+            keys = state.polities.shorts.get(hans[m.start:m.end])
+            if keys:
+                polity = state.prefer(keys[0])
+                cls = state.info.get(polity, EntityInfo("Polity", None, None)).cls or "Polity"
+                local[i] = _M(m.start, m.end + 1, polity, cls, "army")
 
 
 def _link_commanders(local: list[_M], hans: str = "") -> None:
@@ -469,6 +492,8 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
     after = [m for m in local if te <= m.start and m.end <= ce]
     if not after or after[0].start - te > gap:
         return []
+    if len(after) > 1 and _BEYOND.match(hans, after[0].end) and after[1].start == _BEYOND.match(hans, after[0].end).end():
+        after = after[1:]  # 拿下兀剌孩城以西的黑水城: the place beyond the landmark
     chain = [after[0]]
     for m in after[1:]:
         between = hans[chain[-1].end:m.start]
@@ -495,6 +520,10 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
     return [m for m in chain if _allowed(m.cls, allowed) and not _RELATIVE.match(hans, m.end)
             and not (_is(m.cls, POLITY) and _ARMY_AFTER.match(hans, m.end))]
 
+
+# 先於蒙軍入城: who came second is named, the subject came first
+_AHEAD_OF = re.compile(r"^(?:先|早)(?:于|於)")
+_BEYOND = re.compile(r"以[北南东西東]的|[北南东西東]面的|[北南东西東]部的")
 
 # 消滅金國主力部隊: the army, not the state
 _ARMY_AFTER = re.compile(r"主力|军队|軍隊|部队|部隊|大军|大軍|援军|援軍|残部|殘部|骑兵|騎兵|水军|水軍")
@@ -543,18 +572,26 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             agents = agents_of(agent_ms)
             targets = [m.key for m in target_ms[-1:]] or ([state.subject] if state.subject and kind != "Capture" else [])
             if not agents and military and targets:
-                # 唐州被攻克: by whoever was fighting there, as the text last said
-                agents = [a for a in state.military_agents if a not in targets]
+                # 蒙古軍揮軍直進…，蔡州被圍: by the subject the sentence has; 唐州被攻克: by whoever
+                # was fighting there, as the text last said
+                subject = [state.subject] if state.subject and _is(
+                    state.info.get(state.subject, EntityInfo(None, None, None)).cls, POLITY) else []
+                agents = [a for a in subject if a not in targets] \
+                    or [a for a in state.military_agents if a not in targets]
             if military:
                 targets = [_polity_of(_M(0, 0, t, state.info.get(t, EntityInfo(None, None, None)).cls, "subject"), state)
                            for t in targets]
         else:
             agents = agents_of(_agent_before(hans, cs, ts, local, state))
-            if not agents and _bare(before):
+            if not agents and (_bare(before) or _AHEAD_OF.match(before)):
                 agents = subject_agents()  # 繼續進攻金: the subject carries on; 蒙宋合作滅金: someone unknown
             if not agents and military and state.side:
                 agents = [state.side]
             target_ms = _targets_after(hans, te, ce, local, allowed)
+            if not target_ms and kind in ("Attack", "Capture") and state.last_city and \
+                    (hans[te:te + 1] == "城" or trig.word.endswith("城")) and hans[te + 1:te + 2] not in _NOT_THE_CITY:
+                # 攻城北, 先於蒙軍入城: the city is the one the text last named
+                target_ms = [_M(te, te + 1, state.last_city, "City", "anaphor")]
             if kind == "Conquest" and not target_ms:
                 routed = [m for m in _targets_after(hans, te, ce, local, frozenset({"Polity", "Dynasty"}), armies=True)]
                 if routed:
@@ -696,6 +733,10 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
     return results
 
 
+# 攻城略地, 城池, 城牆: 城 as a word of its own, not the city named before
+_NOT_THE_CITY = frozenset("略池墙牆门門市镇鎮郭邑")
+
+
 def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
     """A commander whose allegiance nothing tells (孛魯組織大軍進攻西夏) fights for the side the
     text last had fighting, unless that side is his target."""
@@ -716,7 +757,7 @@ def _bare(before: str) -> bool:
 
 
 # Marching words that may open a clause whose subject carries on: 進兵攻佔, 分兵攻打, 派兵萬騎攻
-_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨在当當于於自待仍]|继续|繼續|坚持|堅持|仍然|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
+_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨在当當于於自待仍并並]|继续|繼續|坚持|堅持|仍然|成功|顺利|順利|一举|一舉|首先|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
                       r"率军|率軍|率部|引兵|举兵|舉兵|起兵|进|進|反|转|轉|复|復|乘胜|乘勝|趁机|趁機|战败|戰敗|兵败|兵敗|更加|最终|最終|终于|終於|后|後|"
                       r"[兵军軍骑騎步马馬万萬千百十数數余餘])*$")
 
