@@ -89,7 +89,7 @@ class ClassRules:
         out = []
         for n, row in enumerate(rows, 1):
             evidence, pattern, klass = row[0], row[1], row[2]
-            if evidence not in ("category", "lead", "name", "before", "after", "gloss", "cue"):
+            if evidence not in ("category", "lead", "name", "likely", "before", "after", "gloss", "cue"):
                 raise ValueError(f"class rule {n}: unknown evidence {evidence!r}")
             out.append((evidence, re.compile(pattern), klass, f"{evidence}:{pattern}"))  # "-": no class
         return cls(tuple(out))
@@ -120,14 +120,15 @@ class ClassRules:
                     yield m.group("name"), klass
 
     def classify(self, name: str, page: PageInfo | None, other_names: Iterable[str] = (),
-                 votes: Counter[str] | None = None) -> tuple[str | None, str | None]:
+                 votes: Counter[str] | None = None,
+                 stated: Counter[str] | None = None) -> tuple[str | None, str | None]:
         """The class of a thing named ``name`` (also known as ``other_names``) and the rule that
         decided it, or (None, None). A rule of class ``-`` decides that it has none."""
-        klass, rule = self._classify(name, page, other_names, votes)
+        klass, rule = self._classify(name, page, other_names, votes, stated)
         return (None, rule) if klass == "-" else (klass, rule)
 
     def _classify(self, name: str, page: PageInfo | None, other_names: Iterable[str],
-                  votes: Counter[str] | None) -> tuple[str | None, str | None]:
+                  votes: Counter[str] | None, stated: Counter[str] | None = None) -> tuple[str | None, str | None]:
         if page is not None:
             for evidence, pattern, klass, label in self.rules:
                 if evidence == "category" and any(pattern.search(c) for c in page.categories):
@@ -135,6 +136,7 @@ class ClassRules:
             for evidence, pattern, klass, label in self.rules:
                 if evidence == "lead" and pattern.search(page.lead):
                     return klass, label
+
         own = {name, to_hans(name), base_name(name)}
         others = set(other_names) - own
         for evidence, pattern, klass, label in self.rules:
@@ -145,6 +147,14 @@ class ClassRules:
             # its other names count too (完顏阿骨打 is 金太祖: a Ruler), but only its own name
             # can say it is no thing at all
             if klass != "-" and any(pattern.search(f) for f in others):
+                return klass, label
+        if stated:
+            # what the text states outright (a gloss: 岳州（今湖南岳陽）) beats what a name merely
+            # may be (岳 is also a surname); of a place called a city and a place, the city
+            klass, n = min(stated.items(), key=lambda kv: (-kv[1], kv[0] != "City", kv[0]))
+            return klass, f"stated:{n} time(s)"
+        for evidence, pattern, klass, label in self.rules:
+            if evidence == "likely" and any(pattern.search(f) for f in own):
                 return klass, label
         if votes:
             klass, n = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -165,6 +175,7 @@ class Lexicon:
     _names_of: dict[str, tuple[str, ...]] | None = field(default=None, repr=False)
     _classes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict, repr=False)
     votes: dict[str, Counter[str]] = field(default_factory=dict)  # key -> context class votes
+    stated: dict[str, Counter[str]] = field(default_factory=dict)  # key -> classes glosses and cues state
     clans: tuple[tuple[str, str], ...] = ()  # (clan name in t2s, polity key), longest first
     era_names: frozenset[str] = frozenset()  # reign eras (t2s): names of years, not of things
 
@@ -244,13 +255,13 @@ class Lexicon:
         # Modern places the glosses name, and people named by their office, are names too, even
         # where nothing links them.
         found = [found for start in _GLOSS_OPEN.finditer(text)
-                 for found in rules.glossed(to_hans(text[max(0, start.start() - 3):start.start() + 24]))]
-        found += rules.cued(to_hans(text))
+                 for found in rules.glossed(to_hans(_unlinked(text[max(0, start.start() - 3):start.start() + 400])[:30]))]
+        found += rules.cued(to_hans(_unlinked(text)))
         for name, klass in found:
             k = self.resolve(name)
             self.name(name, k)
             self.spell(k, name)
-            self.votes.setdefault(k, Counter())[klass] += 1
+            self.stated.setdefault(k, Counter())[klass] += 1
             self._names_of = None
 
     def names_of(self, k: str) -> tuple[str, ...]:
@@ -268,7 +279,8 @@ class Lexicon:
         if k not in self._classes and to_hans(base_name(self.display(k))) in self.era_names and k not in self.pages:
             self._classes[k] = (None, None)  # 收國, 太平興國: an era, whatever its name ends in
         if k not in self._classes:
-            self._classes[k] = rules.classify(self.display(k), self.pages.get(k), self.names_of(k), self.votes.get(k))
+            self._classes[k] = rules.classify(self.display(k), self.pages.get(k), self.names_of(k), self.votes.get(k),
+                                              self.stated.get(k))
         return self._classes[k]
 
     def name(self, name: str, k: str) -> None:
@@ -502,6 +514,13 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
 
 
 _GLOSS_OPEN = re.compile(r"[（(]")
+_LINK_MARKUP = re.compile(r"\]\([^)\s]*(?:\s\"[^\"]*\")?\)|\[")
+
+
+def _unlinked(source: str) -> str:
+    """Markdown text with link markup dropped ([肇源西南](…) → 肇源西南), for the first pass's
+    word patterns (offsets do not matter there)."""
+    return _LINK_MARKUP.sub("", source)
 _CAPITAL_TITLE = re.compile(r"^[东西南北中上]京$")
 
 
