@@ -83,16 +83,22 @@ class ClassRules:
     """Ordered typing rules: ``(evidence, compiled pattern, class, row label)``."""
 
     rules: tuple[tuple[str, re.Pattern[str], str, str], ...]
+    known: tuple[tuple[str, str], ...] = ()  # (name, class) of the "known" rows
 
     @classmethod
     def from_rows(cls, rows: Iterable[list[str]]) -> ClassRules:
         out = []
+        names: list[tuple[str, str]] = []
         for n, row in enumerate(rows, 1):
             evidence, pattern, klass = row[0], row[1], row[2]
-            if evidence not in ("category", "lead", "name", "likely", "before", "after", "gloss", "cue"):
+            if evidence not in ("category", "lead", "name", "known", "likely", "before", "after", "gloss", "cue"):
                 raise ValueError(f"class rule {n}: unknown evidence {evidence!r}")
+            if evidence == "known":  # a list of names: typed like a name rule, and names of the lexicon
+                out.append(("name", re.compile("^(?:" + pattern + ")$"), klass, f"known:{klass}"))
+                names.extend((name, klass) for name in pattern.split("|"))
+                continue
             out.append((evidence, re.compile(pattern), klass, f"{evidence}:{pattern}"))  # "-": no class
-        return cls(tuple(out))
+        return cls(tuple(out), tuple(names))
 
     def context_class(self, before: str, after: str) -> str | None:
         """The class the words around a mention vote for (Simplified text), if any."""
@@ -195,6 +201,8 @@ class Lexicon:
         for row in alias_rows:
             lex.name(row[0], key(row[0]))
             lex.name(row[1], key(row[0]))
+        for name, _ in (rules.known if rules is not None else ()):
+            lex.name(name, lex.resolve(name))  # 華北, 江陵: names worth finding though no article links them
         for article in articles:
             lex.add_article(article)
         lex.merge_disambiguated()

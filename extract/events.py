@@ -505,7 +505,8 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
             else:
                 break  # 攻金陝西: a region of the polity; the polity is the target
         elif between == "" and _is(chain[-1].cls, PLACE) and _is(m.cls, PLACE):
-            if hans[m.end - 1:m.end] in _FORT or hans[chain[-1].end - 1:chain[-1].end] == "路":
+            if hans[m.end - 1:m.end] in _FORT or hans[chain[-1].end - 1:chain[-1].end] == "路" or \
+                    (chain[-1].cls == "Place" and m.cls == "City"):  # 陝北保安: the region says where
                 chain[-1] = m  # 麟州建寧寨: the fort in the prefecture; 東京路遼陽府: the city in the circuit
             else:
                 chain.append(m)  # 開德府濮陽: two names of one place, both given
