@@ -350,7 +350,8 @@ class Lexicon:
         return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
-def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str, str]]) -> Entity:
+def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str, str]],
+            listed: str | None = None) -> Entity:
     display = lexicon.display(k)
     page = lexicon.pages.get(k)
     base = base_name(display)
@@ -365,6 +366,8 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
         names.add((to_hant(n), n))
     names.discard(labels)
     cls, rule = lexicon.classify(k, rules)
+    if cls is None and rule is None and listed is not None:
+        cls, rule = listed, "list: named beside names of this class"
     wiki = page.title if page is not None else display
     ruler_of = affiliation = None
     if cls in ("Ruler", "Person"):
@@ -439,6 +442,11 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
     """
     mentions: list[Mention] = []
     aliases: dict[str, set[tuple[str, str]]] = {}
+    local_classes: dict[str, str] = {}  # classes this article's lists give names the corpus does not type
+
+    def _class_here(k: str) -> str | None:
+        return lexicon.classify(k, rules)[0] or local_classes.get(k)
+
     topic = lexicon.resolve(page_title_of(article))
     aliases.setdefault(topic, set())
     taken: list[tuple[int, int]] = []
@@ -515,7 +523,17 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             k = lexicon.resolve(labels[1])
             mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
             aliases.setdefault(k, set())
-    entities = [_entity(k, lexicon, rules, names) for k, names in aliases.items()]
+        # Names in a list beside names of one kind: 懷萊、紫陽關、涿郡 (places), 孟璟、孟璋 (brothers)
+        for ds, de, cls in discover_in_lists(hans, [(m.plain.start - base_off, m.plain.end - base_off, _class_here(m.key))
+                                                    for m in mentions if base_off <= m.plain.start < sentence.plain.end
+                                                    and m.via not in ("phrase", "descriptive")]):
+            plain = Span(base_off + ds, base_off + de)
+            k = lexicon.resolve(labels_for(article, plain)[1])
+            if _class_here(k) is None:
+                local_classes[k] = cls
+            mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
+            aliases.setdefault(k, set())
+    entities = [_entity(k, lexicon, rules, names, local_classes.get(k)) for k, names in aliases.items()]
     entities.sort(key=lambda e: e.key)
     mentions.sort(key=lambda m: (m.plain.start, m.plain.end))
     return topic, entities, mentions
@@ -642,6 +660,83 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
 
 
 _PLACE_INTRO = frozenset("于於至到在抵经过破克越渡往入出自从屯驻守围、，。（和及与")
+# offices and honours come in lists too (贈太師、上柱國): never a place or a person
+_NOT_LISTED = frozenset("太师尉柱赠傅保徒空卿丞")
+_LIST_END = frozenset("、，。；：（()）「」“”《》的和及与并 \t")
+
+
+def discover_in_lists(hans: str, known: list[tuple[int, int, str | None]]) -> list[tuple[int, int, str]]:
+    """(start, end, class) of unnamed items of 、-lists whose neighbour item is a known place or
+    person: 攻佔中都路的懷萊、紫陽關 (懷萊 is a place), 孟珙和孟璟、孟璋 (孟璋 shares a known
+    person's surname). Items are two or three characters, not numbers."""
+    exact = {(a, b): cls for a, b, cls in known}
+    covered = [False] * len(hans)
+    for a, b, _ in known:
+        for t in range(max(a, 0), min(b, len(hans))):
+            covered[t] = True
+    items: list[list[tuple[int, int]]] = []  # chains of (start, end) items joined by 、
+    chain: list[tuple[int, int]] = []
+    for p, ch in enumerate(hans):
+        if ch != "、":
+            continue
+        e = p
+        if e > 0 and hans[e - 1] in "）)":  # 宣德州（今河北宣化）、: the item before its gloss
+            depth, e = 0, e - 1
+            while e >= 0:
+                depth += hans[e] in "）)"
+                depth -= hans[e] in "（("
+                if depth == 0:
+                    break
+                e -= 1
+        s0 = e
+        while s0 > 0 and hans[s0 - 1] not in _LIST_END and e - s0 < 6:
+            s0 -= 1
+        left = (s0, e)
+        n = p + 1
+        while n < len(hans) and hans[n] not in _LIST_END and n - p - 1 < 6:
+            n += 1
+        right = (p + 1, n)
+        if chain and chain[-1] == left:
+            chain.append(right)
+            continue
+        if chain:
+            items.append(chain)
+        chain = [left, right]
+        if s0 >= 1 and hans[s0 - 1] in "和及与":  # 孟珙和孟璟、孟璋: the first of the list before 和
+            before = [(a, b) for a, b, _ in known if b == s0 - 1]
+            if before:
+                chain.insert(0, before[0])
+    if chain:
+        items.append(chain)
+    for chain in items:  # the last item runs on into the sentence: 孟瑛一起 → 孟瑛
+        a, b = chain[-1]
+        cut = next((t for t in range(a, b) if hans[t] in _NOT_IN_NAME), b)
+        pa, pb = chain[-2]
+        if cut - a > 3 and hans[pa] == hans[a] and pb - pa <= 3:
+            cut = a + (pb - pa)  # 孟璋、孟瑛兄弟: a brother's name as long as the one before
+        chain[-1] = (a, cut)
+    out: list[tuple[int, int, str]] = []
+    changed = True
+    while changed:  # a found item is a known neighbour of the next: 孟璟、孟璋、孟瑛
+        changed = False
+        for chain in items:
+            for i, (a, b) in enumerate(chain):
+                if (a, b) in exact or not 2 <= b - a <= 3 or any(covered[a:b]) \
+                        or not all("\u4e00" <= c <= "\u9fff" and c not in _NOT_IN_NAME and c not in _NOT_LISTED
+                                   for c in hans[a:b]):
+                    continue
+                for j in (i - 1, i + 1):
+                    cls = exact.get(chain[j]) if 0 <= j < len(chain) else None
+                    found = "Place" if cls in ("Place", "City") else \
+                        "Person" if cls in ("Person", "Ruler") and hans[chain[j][0]] == hans[a] else None
+                    if found:
+                        out.append((a, b, found))
+                        exact[(a, b)] = found
+                        changed = True
+                        break
+    return sorted(out)
+
+
 _NATURE_SUFFIX = frozenset("山河泊泺泡沟堤岭冈")
 _NATURE_TWO = frozenset({"山脉", "平原", "盆地", "草原", "高原"})
 _NATURE_GENERIC_AFTER = frozenset("上下中里内外顶头脚腰坡区势林水流域岸边谷道公王侯寺庙东西南北前后之的间")
