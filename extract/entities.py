@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .article import Article, Span
@@ -526,13 +526,16 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
         # Names in a list beside names of one kind: 懷萊、紫陽關、涿郡 (places), 孟璟、孟璋 (brothers)
         for ds, de, cls in discover_in_lists(hans, [(m.plain.start - base_off, m.plain.end - base_off, _class_here(m.key))
                                                     for m in mentions if base_off <= m.plain.start < sentence.plain.end
-                                                    and m.via not in ("phrase", "descriptive")]):
+                                                    and m.via not in ("phrase", "descriptive")],
+                                             lambda name: key(name) in lexicon.names):
             plain = Span(base_off + ds, base_off + de)
-            k = lexicon.resolve(labels_for(article, plain)[1])
+            same = next((m for m in mentions if m.plain == plain), None)
+            k = same.key if same is not None else lexicon.resolve(labels_for(article, plain)[1])
             if _class_here(k) is None:
                 local_classes[k] = cls
-            mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
-            aliases.setdefault(k, set())
+            if same is None:
+                mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
+                aliases.setdefault(k, set())
     entities = [_entity(k, lexicon, rules, names, local_classes.get(k)) for k, names in aliases.items()]
     entities.sort(key=lambda e: e.key)
     mentions.sort(key=lambda m: (m.plain.start, m.plain.end))
@@ -661,11 +664,12 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
 
 _PLACE_INTRO = frozenset("于於至到在抵经过破克越渡往入出自从屯驻守围、，。（和及与")
 # offices and honours come in lists too (贈太師、上柱國): never a place or a person
-_NOT_LISTED = frozenset("太师尉柱赠傅保徒空卿丞")
+_NOT_LISTED = frozenset("太师尉柱赠傅保徒空卿丞然而没者")
 _LIST_END = frozenset("、，。；：（()）「」“”《》的和及与并 \t")
 
 
-def discover_in_lists(hans: str, known: list[tuple[int, int, str | None]]) -> list[tuple[int, int, str]]:
+def discover_in_lists(hans: str, known: list[tuple[int, int, str | None]],
+                      is_name: Callable[[str], bool] = lambda _: False) -> list[tuple[int, int, str]]:
     """(start, end, class) of unnamed items of 、-lists whose neighbour item is a known place or
     person: 攻佔中都路的懷萊、紫陽關 (懷萊 is a place), 孟珙和孟璟、孟璋 (孟璋 shares a known
     person's surname). Items are two or three characters, not numbers."""
@@ -721,14 +725,16 @@ def discover_in_lists(hans: str, known: list[tuple[int, int, str | None]]) -> li
         changed = False
         for chain in items:
             for i, (a, b) in enumerate(chain):
-                if (a, b) in exact or not 2 <= b - a <= 3 or any(covered[a:b]) \
+                # 术赤、察合台、窩闊台: names the corpus links, untyped, beside a known person
+                untyped = ((a, b) in exact and exact[(a, b)] is None) or ((a, b) not in exact and is_name(hans[a:b]))
+                if ((a, b) in exact and not untyped) or not 2 <= b - a <= 4 or (any(covered[a:b]) and not untyped) \
                         or not all("\u4e00" <= c <= "\u9fff" and c not in _NOT_IN_NAME and c not in _NOT_LISTED
                                    for c in hans[a:b]):
                     continue
                 for j in (i - 1, i + 1):
                     cls = exact.get(chain[j]) if 0 <= j < len(chain) else None
                     found = "Place" if cls in ("Place", "City") else \
-                        "Person" if cls in ("Person", "Ruler") and hans[chain[j][0]] == hans[a] else None
+                        "Person" if cls in ("Person", "Ruler") and (untyped or hans[chain[j][0]] == hans[a]) else None
                     if found:
                         out.append((a, b, found))
                         exact[(a, b)] = found
