@@ -662,7 +662,7 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
     return out
 
 
-_PLACE_INTRO = frozenset("于於至到在抵经过破克越渡往入出自从屯驻守围、，。（和及与")
+_PLACE_INTRO = frozenset("于於至到在抵经过破克越渡往入出自从屯驻守围、，。（和及与的")
 # offices and honours come in lists too (贈太師、上柱國): never a place or a person
 _NOT_LISTED = frozenset("太师尉柱赠傅保徒空卿丞然而没者")
 _LIST_END = frozenset("、，。；：（()）「」“”《》的和及与并 \t")
@@ -693,8 +693,8 @@ def discover_in_lists(hans: str, known: list[tuple[int, int, str | None]],
                     break
                 e -= 1
         s0 = e
-        while s0 > 0 and hans[s0 - 1] not in _LIST_END and e - s0 < 6:
-            s0 -= 1
+        while s0 > 0 and hans[s0 - 1] not in _LIST_END and hans[s0 - 1] not in _NOT_IN_NAME and e - s0 < 6:
+            s0 -= 1  # 進至岐溝、涿州: the first item starts after the verb
         left = (s0, e)
         n = p + 1
         while n < len(hans) and hans[n] not in _LIST_END and n - p - 1 < 6:
@@ -744,5 +744,5 @@ def discover_in_lists(hans: str, known: list[tuple[int, int, str | None]],
 
 
 _NATURE_SUFFIX = frozenset("山河泊泺泡沟堤岭冈")
-_NATURE_TWO = frozenset({"山脉", "平原", "盆地", "草原", "高原"})
-_NATURE_GENERIC_AFTER = frozenset("上下中里内外顶头脚腰坡区势林水流域岸边谷道公王侯寺庙东西南北前后之的间")
+_NATURE_TWO = frozenset({"山脉", "平原", "盆地", "草原", "高原", "地区"})
+_NATURE_GENERIC_AFTER = frozenset("上下中里内外顶头脚腰坡区势林水流域岸边谷道公王侯寺庙前后之的间")
