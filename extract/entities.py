@@ -188,7 +188,8 @@ class Lexicon:
     @classmethod
     def from_articles(cls, articles: Iterable[Article], alias_rows: Iterable[list[str]] = (),
                       polities: PolityTable | None = None, rules: ClassRules | None = None,
-                      clans: Iterable[Sequence[str]] = (), era_names: Iterable[str] = ()) -> Lexicon:
+                      clans: Iterable[Sequence[str]] = (), era_names: Iterable[str] = (),
+                      era_rows: Iterable[tuple[str, str, str]] = ()) -> Lexicon:
         lex = cls(polities=polities)
         lex.era_names = frozenset(to_hans(n) for n in era_names)
         lex.clans = tuple(sorted(((to_hans(c), key(p)) for c, p, *_ in clans), key=lambda cp: -len(cp[0])))
@@ -206,6 +207,7 @@ class Lexicon:
         for article in articles:
             lex.add_article(article)
         lex.merge_disambiguated()
+        lex.merge_eras(era_rows)
         if rules is not None:
             for article in articles:
                 lex.add_context(article, rules)
@@ -232,6 +234,56 @@ class Lexicon:
                 for v in vs:
                     if v in merges:
                         merges[v] = real[0]
+        self._apply_merges(merges)
+
+    def merge_eras(self, eras: Iterable[tuple[str, str, str]]) -> None:
+        """One reign era, several titles: 嘉定, 嘉定 (宋寧宗) and 嘉定 (年號) name the era of
+        南宋 the era table has under 嘉定, so they are one thing. ``eras`` holds (name, polity,
+        rulers) rows of the era table; a qualifier names the polity (遼, 遼朝), a ruler (金哀宗,
+        or another name of him: 忽必烈 for 元世祖) or nothing in particular (年號). Titles whose
+        qualifiers point at different rows (至元 of 元世祖, 至元 of 元惠宗), or at no row
+        (天福 (四條天皇), a Japanese era), stay apart; the bare name joins only when the table
+        has one era of that name."""
+        rows: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        for name, polity, rulers in eras:
+            rows.setdefault(to_hans(name), []).append(
+                (key(polity), frozenset(self.resolve(r) for r in re.split(r"[、,，]", rulers) if r.strip())))
+        variants: dict[str, list[str]] = {}
+        for k in set(self.spellings) | set(self.pages):
+            b = to_hans(base_name(k))
+            if b in rows and self.canonical.get(k, k) == k:
+                variants.setdefault(b, []).append(k)
+        merges: dict[str, str] = {}
+        for bare, ks in variants.items():
+            if len(ks) < 2:
+                continue
+            eras_here = rows[bare]
+            groups: dict[int, list[str]] = {}
+            for k in sorted(ks):
+                q = k[len(base_name(k)):].strip(" ()（）_")
+                if not q:
+                    row = 0 if len(eras_here) == 1 else None
+                elif q in ("年号", "年號"):
+                    row = 0 if len(eras_here) == 1 else -1
+                else:
+                    qk = self.resolve(q)
+                    hits = [i for i, (polity, rulers) in enumerate(eras_here)
+                            if qk == polity or polity.startswith(to_hans(q)) or qk in rulers]
+                    row = hits[0] if len(hits) == 1 else None
+                if row is not None:
+                    groups.setdefault(row, []).append(k)
+            generic = groups.pop(-1, [])
+            if len(groups) == 1:  # 泰和 (年號) joins 泰和 (金章宗) when nothing else claims the name
+                groups[next(iter(groups))] += generic
+            for members in groups.values():
+                if len(members) > 1:
+                    target = bare if bare in members else members[0]
+                    for m in members:
+                        if m != target:
+                            merges[m] = target
+        self._apply_merges(merges)
+
+    def _apply_merges(self, merges: dict[str, str]) -> None:
         if not merges:
             return
         for old, new in merges.items():
@@ -338,6 +390,11 @@ class Lexicon:
                 if alias:
                     self.name(alias, lk)
 
+    def owned_elsewhere(self, name: str, k: str) -> bool:
+        """Is ``name`` the own name of a thing other than ``k`` (a page, or a link target)?"""
+        other = self.resolve(name)
+        return other != k and (other in self.pages or other in self.spellings)
+
     def resolve(self, name: str) -> str:
         k = key(name)
         return self.canonical.get(k, k)
@@ -364,6 +421,9 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
             names.add((to_hant(base_name(n)), to_hans(base_name(n))))
     for n in lexicon.names_of(k):  # every name the corpus and the alias table give it
         names.add((to_hant(n), n))
+    # A name that is another thing's own name is no alias of this one, whatever one article's
+    # link said ([大名府](…/北京市), [光定](…/夏神宗)): the graph keeps one owner per name.
+    names = {n for n in names if not lexicon.owned_elsewhere(n[1], k)}
     names.discard(labels)
     cls, rule = lexicon.classify(k, rules)
     if cls is None and rule is None and listed is not None:

@@ -23,7 +23,8 @@ def build_lexicon(articles: Iterable[Article], resources: Resources | None = Non
     resources = resources or default_resources()
     return Lexicon.from_articles(articles, resources.aliases, resources.polities, resources.class_rules,
                                  resources.clans,
-                                 (n for era in resources.eras for n in (era.name, *era.aliases)))
+                                 (n for era in resources.eras for n in (era.name, *era.aliases)),
+                                 ((n, era.polity, era.ruler) for era in resources.eras for n in (era.name, *era.aliases)))
 
 
 def extract_article(article: Article, lexicon: Lexicon, resources: Resources | None = None) -> ArticleFacts:
