@@ -569,7 +569,6 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
                 k = _choose(candidates, local, key(surface))
                 mentions.append(Mention(k, surface, span, via, plain))
                 aliases.setdefault(k, set())
-        _join_capital_titles(mentions, hans, base_off, sentence.plain.end, article, aliases)
         # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
         here = [m for m in mentions if base_off <= m.plain.start < sentence.plain.end and m.via not in ("phrase", "descriptive")]
         occupied = sorted((m.plain.start - base_off, m.plain.end - base_off) for m in here)
@@ -583,6 +582,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             k = lexicon.resolve(labels[1])
             mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
             aliases.setdefault(k, set())
+        _join_capital_titles(mentions, hans, base_off, sentence.plain.end, article, aliases)
         # Names in a list beside names of one kind: 懷萊、紫陽關、涿郡 (places), 孟璟、孟璋 (brothers)
         for ds, de, cls in discover_in_lists(hans, [(m.plain.start - base_off, m.plain.end - base_off, _class_here(m.key))
                                                     for m in mentions if base_off <= m.plain.start < sentence.plain.end
