@@ -423,7 +423,8 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
         names.add((to_hant(n), n))
     # A name that is another thing's own name is no alias of this one, whatever one article's
     # link said ([大名府](…/北京市), [光定](…/夏神宗)): the graph keeps one owner per name.
-    names = {n for n in names if not lexicon.owned_elsewhere(n[1], k)}
+    # A capital's title (上京, 南京) is the exception: it names a different city in each dynasty.
+    names = {n for n in names if not lexicon.owned_elsewhere(n[1], k) or _CAPITAL_TITLE.match(n[1])}
     names.discard(labels)
     cls, rule = lexicon.classify(k, rules)
     if cls is None and rule is None and listed is not None:
