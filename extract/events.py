@@ -512,8 +512,8 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
                 chain.append(m)  # 開德府濮陽: two names of one place, both given
         elif _GLOSS.match(between):
             chain.append(m)  # 金州（安康）、光化軍: past a parenthesised gloss
-        elif _COORDINATION.match(between):
-            chain.append(m)
+        elif _COORDINATION.match(between) or _RELATIVE_THEN.match(between):
+            chain.append(m)  # 長江以北及四川盆地: the relative part stays with the first
         else:
             break
     if armies:  # only the polities whose army the object is (消滅金國主力部隊)
@@ -524,6 +524,7 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
 
 # 先於蒙軍入城: who came second is named, the subject came first
 _AHEAD_OF = re.compile(r"^(?:先|早)(?:于|於)")
+_RELATIVE_THEN = re.compile(r"^(?:以[北南东西]|[北南东西]部|一带|附近)(?:、|及|和|与|以及)$")
 _BEYOND = re.compile(r"以[北南东西東]的|[北南东西東]面的|[北南东西東]部的")
 
 # 消滅金國主力部隊: the army, not the state
@@ -645,6 +646,22 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             for a in state.military_agents:
                 if a != target:
                     results.append((("agent", a), ("target", target)))
+    elif frame == "routed":
+        # 西夏在質孤堡被金兵戰敗 (by whom the text says), 夏神宗…圍攻金定西城，戰敗 (by the
+        # enemy the sentence named before): the side that lost is the clause's subject
+        bei = before.rfind("被")
+        if bei >= 0:
+            victors = agents_of([m for m in local if cs + bei < m.start and m.end <= ts and _is(m.cls, AGENTIVE)])
+            victims = agents_of([m for m in local if cs <= m.start and m.end <= cs + bei and _is(m.cls, AGENTIVE)
+                                 and not _after_preposition(hans, m)]) or subject_agents()
+        else:
+            victims = agents_of(_agent_before(hans, cs, ts, local, state)) or (subject_agents() if _bare(before) else [])
+            enemies = [_polity_of(m, state) for m in local if m.end <= cs and _is(m.cls, POLITY)]
+            victors = [e for e in enemies if e not in victims][-1:]
+        for a in victors:
+            for t in victims:
+                if a != t:
+                    results.append((("agent", a), ("target", t)))
     elif frame == "victim":
         victims = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
         victors = agents_of([m for m in _targets_after(hans, te, ce, local, frozenset(AGENTIVE)) if _is(m.cls, AGENTIVE)])
