@@ -165,6 +165,7 @@ class _ArticleState:
         self.last_side: str | None = None  # the polity the text last had fighting
         self.last_city: str | None = None  # the place this sentence or the one before last named
         self.sentence_city: str | None = None
+        self.besieger: dict[str, str] = {}  # place -> the polity the text last had attacking it
         self.reset()
 
     def short_polity(self, ch: str) -> str | None:
@@ -578,7 +579,9 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 # was fighting there, as the text last said
                 subject = [state.subject] if state.subject and _is(
                     state.info.get(state.subject, EntityInfo(None, None, None)).cls, POLITY) else []
-                agents = [a for a in subject if a not in targets] \
+                besiegers = [state.besieger[t] for t in targets if t in state.besieger] if kind == "Capture" else []
+                # 孟珙圍唐州 … 唐州被攻克: by who besieged it
+                agents = [a for a in besiegers if a not in targets] or [a for a in subject if a not in targets] \
                     or [a for a in state.military_agents if a not in targets]
             if military:
                 targets = [_polity_of(_M(0, 0, t, state.info.get(t, EntityInfo(None, None, None)).cls, "subject"), state)
@@ -618,6 +621,9 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         targets = [t for t in targets if _target_ok(kind, t, state)]
         if military:
             agents = [_acting_side(a, targets, state) for a in agents]
+        if kind == "Attack" and agents:
+            for t in targets:
+                state.besieger[t] = agents[-1]
         for a in agents:
             for t in targets:
                 if a != t:
@@ -643,7 +649,8 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             return []
         targets = [m.key for m in target_ms] if kind == "Capture" else [target_ms[-1].key]
         for target in targets:
-            for a in state.military_agents:
+            for a in ([state.besieger[target]] if kind == "Capture" and target in state.besieger
+                      else state.military_agents):
                 if a != target:
                     results.append((("agent", a), ("target", target)))
     elif frame == "routed":
