@@ -458,7 +458,9 @@ def _after_preposition(hans: str, m: _M) -> bool:
 
 # 于 ends 始于/终于 (verbs), it governs nothing there; 联合X makes X a partner, not the subject.
 _NOT_PREPOSITIONS = frozenset({"始于", "终于", "由于", "属于", "至于", "位于", "起于", "出于", "在于", "等于", "善于"})
-_CO_VERBS = frozenset({"联合", "协同", "会同", "连同", "率领", "派遣", "命令"})
+_CO_VERBS = frozenset({"联合", "协同", "会同", "连同", "率领", "派遣", "命令", "支援", "配合"})
+# 率宋軍支援蒙古軍攻滅金國: the partner a co-verb names acts too
+_PARTNER_VERBS = frozenset({"联合", "协同", "会同", "连同", "支援", "配合"})
 
 
 def _polity_of(m: _M, state: _ArticleState) -> str:
@@ -588,6 +590,10 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                            for t in targets]
         else:
             agents = agents_of(_agent_before(hans, cs, ts, local, state))
+            if agents and military:
+                partners = [m for m in local if cs <= m.start and m.end <= ts and m.start >= 2
+                            and hans[m.start - 2:m.start] in _PARTNER_VERBS and _is(m.cls, AGENTIVE)]
+                agents += [a for a in agents_of(partners) if a not in agents]
             if not agents and (_bare(before) or _AHEAD_OF.match(before)):
                 agents = subject_agents()  # 繼續進攻金: the subject carries on; 蒙宋合作滅金: someone unknown
             if not agents and military and state.side:
