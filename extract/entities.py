@@ -211,7 +211,19 @@ class Lexicon:
         if rules is not None:
             for article in articles:
                 lex.add_context(article, rules)
+            lex.add_temple_names(rules)
         return lex
+
+    def add_temple_names(self, rules: ClassRules) -> None:
+        """金哀宗 is 哀宗 in any article about 金: a ruler's temple name without its dynasty is a
+        name of his (shared: 仁宗 is 夏仁宗 and 宋仁宗; the article decides, see `_choose`)."""
+        for k in list(set(self.spellings) | set(self.pages)):
+            if self.canonical.get(k, k) != k:
+                continue
+            m = _TEMPLE_NAME.match(to_hans(base_name(self.display(k))))
+            if m and self.classify(k, rules)[0] == "Ruler":
+                self.name(m.group(1), k)
+        self._names_of = None
 
     def merge_disambiguated(self) -> None:
         """One thing, two titles: a bare name (唐州) with no article of its own in the corpus and
@@ -492,7 +504,11 @@ def _choose(candidates: tuple[str, ...], local: dict[str, int], own: str | None 
         return min(linked, key=lambda c: local[c])
     if own in candidates:
         return own
-    return candidates[0]
+    # 哀宗 in an article that links 金朝: 金哀宗, of the dynasty the article names first
+    ranked = sorted((pos, c) for c in candidates
+                    for pos in [min((local[p] for p in _DYNASTY_OF_TEMPLE.get(c[:1], ()) if p in local), default=None)]
+                    if pos is not None)
+    return ranked[0][1] if ranked else candidates[0]
 
 
 def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> tuple[str, list[Entity], list[Mention]]:
@@ -604,6 +620,9 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
 
 
 _GLOSS_OPEN = re.compile(r"[（(]")
+_TEMPLE_NAME = re.compile(r"^(?:宋|辽|金|夏|西夏|元|蒙古)(.[宗祖])$")
+_DYNASTY_OF_TEMPLE = {"宋": ("宋朝", "北宋", "南宋"), "辽": ("辽朝",), "金": ("金朝",), "夏": ("西夏",),
+                      "西": ("西夏",), "元": ("元朝",), "蒙": ("蒙古帝国",)}
 _LINK_MARKUP = re.compile(r"\]\([^)\s]*(?:\s\"[^\"]*\")?\)|\[")
 
 
