@@ -468,6 +468,14 @@ def _polity_named(page: PageInfo | None, names: list[str], lexicon: Lexicon) -> 
         for k in keys:
             full[k] = (k,)
     by_length = sorted(full, key=len, reverse=True)
+    if page is not None and page.lead:
+        # 是北遼開國皇帝: the polity his own lead says he ruled beats a broader category (遼國皇帝)
+        lead = to_hans(page.lead)
+        for m in _LEAD_RULER.finditer(lead):
+            head = lead[:m.start()]
+            for name in by_length:
+                if len(name) >= 2 and head.endswith(name):
+                    return full[name][0]
     if page is not None:
         for category in page.categories:
             c = to_hans(category)
@@ -620,6 +628,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
 
 
 _GLOSS_OPEN = re.compile(r"[（(]")
+_LEAD_RULER = re.compile(r"的?(?:开国|末代|第一位|最后一位)?(?:皇帝|君主|国君|可汗)")
 _TEMPLE_NAME = re.compile(r"^(?:宋|辽|金|夏|西夏|元|蒙古)(.[宗祖])$")
 _DYNASTY_OF_TEMPLE = {"宋": ("宋朝", "北宋", "南宋"), "辽": ("辽朝",), "金": ("金朝",), "夏": ("西夏",),
                       "西": ("西夏",), "元": ("元朝",), "蒙": ("蒙古帝国",)}

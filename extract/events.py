@@ -166,6 +166,7 @@ class _ArticleState:
         self.last_city: str | None = None  # the place this sentence or the one before last named
         self.sentence_city: str | None = None
         self.besieger: dict[str, str] = {}  # place -> the polity the text last had attacking it
+        self.passive_from: str | None = None  # the subject before a 被 clause handed it to the actor
         self.reset()
 
     def short_polity(self, ch: str) -> str | None:
@@ -355,6 +356,9 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
         head = heads[ci]
         if head is not None or "被" in hans[cs:ce]:
             intent_open = False  # a new subject: the intention of the clause before is over
+        if head is None and state.topic and _is(state.info.get(state.topic, EntityInfo(None, None, None)).cls, PERSON) \
+                and _opens_with_given_name(state.topic, hans[cs:ce]):
+            state.subject = state.topic  # 三月，淳即皇帝位: a biography calls its subject by his given name
         if head is not None:
             state.subject = _polity_of(head, state) if head.via in ("army", "commander") else head.key
         elif _SUBORDINATE.match(hans[cs:ce]) and ci + 1 < len(clauses) and heads[ci + 1] is not None:
@@ -399,7 +403,13 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
             # 被宋將孟珙截擊，攻下金鄧州: who acted on the subject acts in the clauses that follow
             actors = [m for m in local if bei < m.start < ce and _is(m.cls, AGENTIVE)]
             if actors:
+                if state.passive_from is None:
+                    state.passive_from = state.subject
                 state.subject = _polity_of(actors[0], state)
+    if state.passive_from is not None:
+        # …被金宣宗詔授為刺史。八月，在真定向蒙古軍投降: the actor of a passive acts on to the end
+        # of its sentence; the next one is about the subject again
+        state.subject, state.passive_from = state.passive_from, None
     return out
 
 
@@ -704,6 +714,8 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 if a != r:
                     results.append((("agent", a), ("recipient", r)))
     elif frame == "surrender":
+        if _DEMOTED.match(hans[te:ce]):
+            return []  # 降天祚皇帝為湘陰王: a demotion, not a surrender
         clause_ms = [m for m in local if cs <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)]
         governed = [m for m in clause_ms if _after_preposition(hans, m) and hans[m.start - 1] in "向于於"]
         after = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)][:1]
@@ -722,8 +734,14 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                     results.append((("agent", a), ("target", t)))
     elif frame == "accession":
         persons = _agent_before(hans, cs, ts, local, state, person_only=True)
+        if persons and _DEPOSED.search(hans, max(cs, persons[-1].start - 2), persons[-1].start):
+            persons = []  # 廢襄宗自立: the deposed does not accede
         if not persons and _bare(before) and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
             persons = [_M(0, 0, state.subject, "Person", "subject")]
+        topic_is_person = state.topic and _is(state.info.get(state.topic, EntityInfo(None, None, None)).cls, PERSON)
+        if not persons and topic_is_person and (_DEPOSED.search(before) or _given_name_of(state.topic, before)):
+            # a biography's own subject: 廢襄宗自立 in 夏神宗's article, 淳即皇帝位 in 耶律淳's
+            persons = [_M(0, 0, state.topic, "Person", "subject")]
         shiwei = hans.find("是为", te)
         if shiwei >= 0:
             # 趙構在南京應天府稱帝，是為宋高宗: the new ruler is named after 是為
@@ -775,6 +793,32 @@ def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
     if i is None or not _is(i.cls, PERSON) or state.last_side is None or state.last_side in targets:
         return agent
     return state.last_side
+
+
+_DEPOSED = re.compile(r"[废廢]")
+_DEMOTED = re.compile(r"^[^，。；]{1,8}?[为為](?:[^，。；]{1,4}?)(?:王|公|侯|妃)")
+
+
+def _opens_with_given_name(topic: str, clause: str) -> bool:
+    """Does the clause open (after a date or a connective) with the topic's given name?"""
+    for n in (2, 1):
+        given = topic[-n:]
+        if len(topic) > n:
+            i = clause.find(given)
+            if i >= 0 and _HEAD_LEAD.match(clause[:i]) and (i + n >= len(clause) or not clause[i + n] in "之的氏"):
+                return True
+    return False
+
+
+def _given_name_of(topic: str, before: str) -> bool:
+    """Does the clause before the verb end with the topic's given name (淳 of 耶律淳)?"""
+    stripped = before.rstrip()
+    for n in (1, 2):
+        given = topic[-n:]
+        if len(topic) > n and stripped.endswith(given) and (len(stripped) == n or not "\u4e00" <= stripped[-n - 1] <= "\u9fff"
+                                                         or stripped[-n - 1] in "，。、；："):
+            return True
+    return False
 
 
 def _trigger_starts(hans: str, te: int, ce: int, state: _ArticleState) -> list[int]:
