@@ -182,6 +182,7 @@ class Lexicon:
     _classes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict, repr=False)
     votes: dict[str, Counter[str]] = field(default_factory=dict)  # key -> context class votes
     stated: dict[str, Counter[str]] = field(default_factory=dict)  # key -> classes glosses and cues state
+    dynasty_of: dict[str, str] = field(default_factory=dict)  # ruler key -> his temple name's dynasty (金, 夏)
     clans: tuple[tuple[str, str], ...] = ()  # (clan name in t2s, polity key), longest first
     era_names: frozenset[str] = frozenset()  # reign eras (t2s): names of years, not of things
 
@@ -218,11 +219,13 @@ class Lexicon:
         """金哀宗 is 哀宗 in any article about 金: a ruler's temple name without its dynasty is a
         name of his (shared: 仁宗 is 夏仁宗 and 宋仁宗; the article decides, see `_choose`)."""
         for k in list(set(self.spellings) | set(self.pages)):
-            if self.canonical.get(k, k) != k:
+            if self.canonical.get(k, k) != k or self.classify(k, rules)[0] != "Ruler":
                 continue
-            m = _TEMPLE_NAME.match(to_hans(base_name(self.display(k))))
-            if m and self.classify(k, rules)[0] == "Ruler":
-                self.name(m.group(1), k)
+            for n in (to_hans(base_name(self.display(k))), *self.names_of(k)):
+                m = _TEMPLE_NAME.match(n)
+                if m:
+                    self.name(m.group(1), k)
+                    self.dynasty_of.setdefault(k, n[:1])  # 夏末帝 (李睍): of 夏
         self._names_of = None
 
     def merge_disambiguated(self) -> None:
@@ -501,7 +504,8 @@ def rules_temple(rest: str) -> bool:
 _TEXT_KINDS = ("text", "list", "footnote", "table")
 
 
-def _choose(candidates: tuple[str, ...], local: dict[str, int], own: str | None = None) -> str:
+def _choose(candidates: tuple[str, ...], local: dict[str, int], own: str | None = None,
+            dynasty_of: dict[str, str] | None = None) -> str:
     """Of the things a shared name may denote, the one this article links first (local
     holds each linked key's first position), else the thing whose own name it is (大名府, not
     the 北京市 one article's link gave that text), else the first listed."""
@@ -513,8 +517,10 @@ def _choose(candidates: tuple[str, ...], local: dict[str, int], own: str | None 
     if own in candidates:
         return own
     # 哀宗 in an article that links 金朝: 金哀宗, of the dynasty the article names first
+    dynasty_of = dynasty_of or {}
     ranked = sorted((pos, c) for c in candidates
-                    for pos in [min((local[p] for p in _DYNASTY_OF_TEMPLE.get(c[:1], ()) if p in local), default=None)]
+                    for pos in [min((local[p] for p in _DYNASTY_OF_TEMPLE.get(dynasty_of.get(c, c[:1]), ())
+                                     if p in local), default=None)]
                     if pos is not None)
     return ranked[0][1] if ranked else candidates[0]
 
@@ -591,7 +597,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             span = article.source_span(plain)
             via = "text" if hit.kind == "name" else ("commander" if hit.commander else "army")
             for candidates in hit.candidates:
-                k = _choose(candidates, local, key(surface))
+                k = _choose(candidates, local, key(surface), lexicon.dynasty_of)
                 mentions.append(Mention(k, surface, span, via, plain))
                 aliases.setdefault(k, set())
         # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
@@ -629,7 +635,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
 
 _GLOSS_OPEN = re.compile(r"[（(]")
 _LEAD_RULER = re.compile(r"的?(?:开国|末代|第一位|最后一位)?(?:皇帝|君主|国君|可汗)")
-_TEMPLE_NAME = re.compile(r"^(?:宋|辽|金|夏|西夏|元|蒙古)(.[宗祖])$")
+_TEMPLE_NAME = re.compile(r"^(?:宋|辽|金|夏|西夏|元|蒙古)(.[宗祖]|末帝|少帝|废帝|恭帝)$")
 _DYNASTY_OF_TEMPLE = {"宋": ("宋朝", "北宋", "南宋"), "辽": ("辽朝",), "金": ("金朝",), "夏": ("西夏",),
                       "西": ("西夏",), "元": ("元朝",), "蒙": ("蒙古帝国",)}
 _LINK_MARKUP = re.compile(r"\]\([^)\s]*(?:\s\"[^\"]*\")?\)|\[")

@@ -38,7 +38,7 @@ _FORT = frozenset("寨砦堡城关關")
 _GLOSS = re.compile(r"^[（(][^（）()]{1,12}[）)][、及和与與]?$")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|愿|願|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|走向|决定|決定|策略|战略|戰略|方法|愿|願|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
@@ -243,6 +243,7 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
             hans = sentence.text
         _armies_of_links(local, hans, state)
         _link_commanders(local, hans)
+        _link_envoys(local, hans, state)
         # what a bare 城 refers to (攻城北, 先於蒙軍入城): the last place this sentence or the one
         # before it named
         state.last_city = state.sentence_city
@@ -276,6 +277,22 @@ def _armies_of_links(local: list[_M], hans: str, state: _ArticleState) -> None:
                 polity = state.prefer(keys[0])
                 cls = state.info.get(polity, EntityInfo("Polity", None, None)).cls or "Polity"
                 local[i] = _M(m.start, m.end + 1, polity, cls, "army")
+
+
+_SENT = re.compile(r"^(?:派|遣|派遣|命|令|命令)(?:大将|部将|将领|将军|大臣|使者|使臣)?$")
+
+
+def _link_envoys(local: list[_M], hans: str, state: _ArticleState) -> None:
+    """夏崇宗派大將李良輔: whom a ruler sends serves the ruler's polity."""
+    for i, b in enumerate(local):
+        if i == 0 or b.serves or not _is(b.cls, PERSON):
+            continue
+        a = local[i - 1]
+        if _SENT.match(hans[a.end:b.start]):
+            info = state.info.get(a.key)
+            polity = (info.ruler_of or info.affiliation) if info and _is(a.cls, PERSON) else (a.key if _is(a.cls, POLITY) else None)
+            if polity:
+                b.serves = state.prefer(polity)
 
 
 def _link_commanders(local: list[_M], hans: str = "") -> None:
@@ -322,7 +339,9 @@ def _clause_head(hans: str, cs: int, ce: int, local: list[_M]) -> _M | None:
         if m.start >= ce or m.start - cs > 6:
             return None
         if _is(m.cls, AGENTIVE) and _HEAD_LEAD.match(hans[cs:m.start]):
-            return m
+            person = next((p for p in local if p.start > m.start and p.start - m.end <= 4 and p.serves == m.key
+                           and _is(p.cls, PERSON)), None)
+            return person or m  # 西夏將領嵬名令公…，更加戰敗身亡: the general, not his state
         return None
     return None
 
@@ -354,8 +373,8 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
     intent_open = False
     for ci, (cs, ce) in enumerate(clauses):
         head = heads[ci]
-        if head is not None or "被" in hans[cs:ce]:
-            intent_open = False  # a new subject: the intention of the clause before is over
+        if head is not None or "被" in hans[cs:ce] or _CONTRAST.match(hans[cs:ce]):
+            intent_open = False  # a new subject, or 但…: the intention of the clause before is over
         if head is None and state.topic and _is(state.info.get(state.topic, EntityInfo(None, None, None)).cls, PERSON) \
                 and _opens_with_given_name(state.topic, hans[cs:ce]):
             state.subject = state.topic  # 三月，淳即皇帝位: a biography calls its subject by his given name
@@ -467,7 +486,9 @@ def _after_preposition(hans: str, m: _M) -> bool:
 
 
 # 于 ends 始于/终于 (verbs), it governs nothing there; 联合X makes X a partner, not the subject.
-_NOT_PREPOSITIONS = frozenset({"始于", "终于", "由于", "属于", "至于", "位于", "起于", "出于", "在于", "等于", "善于"})
+_NOT_PREPOSITIONS = frozenset({"始于", "终于", "由于", "属于", "至于", "位于", "起于", "出于", "在于", "等于", "善于",
+                               "大将", "部将", "守将", "名将", "主将", "副将", "猛将", "降将", "叛将", "骁将", "宋将",
+                               "金将", "辽将", "夏将", "蒙将", "元将"})
 _CO_VERBS = frozenset({"联合", "协同", "会同", "连同", "率领", "派遣", "命令", "支援", "配合"})
 # 率宋軍支援蒙古軍攻滅金國: the partner a co-verb names acts too
 _PARTNER_VERBS = frozenset({"联合", "协同", "会同", "连同", "支援", "配合"})
@@ -637,6 +658,13 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         targets = [t for t in targets if _target_ok(kind, t, state)]
         if military:
             agents = [_acting_side(a, targets, state) for a in agents]
+            if kind in ("Capture", "Attack") and not passive:
+                # 並成功拿下西夏的銀州: whose city it was did not take it; who was fighting did
+                owners = {p.key for p in local if te <= p.start and _is(p.cls, POLITY)
+                          and any(t.start >= p.end and _OF_POLITY.match(hans[p.end:t.start]) and t.key in targets
+                                  for t in local)}
+                if owners and set(agents) <= owners:
+                    agents = [a for a in (*state.military_agents, state.side) if a and a not in owners][:1]
         if kind == "Attack" and agents:
             for t in targets:
                 state.besieger[t] = agents[-1]
@@ -714,8 +742,8 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 if a != r:
                     results.append((("agent", a), ("recipient", r)))
     elif frame == "surrender":
-        if _DEMOTED.match(hans[te:ce]):
-            return []  # 降天祚皇帝為湘陰王: a demotion, not a surrender
+        if _DEMOTED.match(hans[te:ce]) or hans[te:te + 1] == "其":
+            return []  # 降天祚皇帝為湘陰王: a demotion; 降其部眾: receiving a surrender, told by its verb's subject
         clause_ms = [m for m in local if cs <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)]
         governed = [m for m in clause_ms if _after_preposition(hans, m) and hans[m.start - 1] in "向于於"]
         after = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)][:1]
@@ -728,6 +756,9 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         targets = [_polity_of(m, state) for m in target_ms[:1]]
         if not targets and state.home and all(a != state.home for a in agents):
             targets = [state.home]  # 移剌瑗舉州投降 in 孟珙's article: to the side the article follows
+        if not targets and state.side and agent_ms[-1:] and agent_ms[-1].cls == "Ruler" \
+                and all(a != state.side for a in agents):
+            targets = [state.side]  # 末帝出城投降 in a war's article: a ruler gives up to the other side
         for a in agents:
             for t in targets:
                 if a and a != t:
@@ -754,6 +785,8 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 old = state.info.get(p.key, EntityInfo("Ruler", None, None))
                 state.info[p.key] = EntityInfo(old.cls, polity, old.affiliation)  # he rules it from now on
     elif frame == "handover":
+        if "位" not in trig.word and "位" not in hans[cs:ts]:
+            return []  # 傳給 hands over the throne only when the clause says so (帝位只好傳給李睍)
         heirs = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, PERSON)]
         giver = _agent_before(hans, cs, ts, local, state, person_only=True)
         giver_key = giver[-1].key if giver else state.subject
@@ -796,6 +829,7 @@ def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
 
 
 _DEPOSED = re.compile(r"[废廢]")
+_CONTRAST = re.compile(r"^(?:但|然而|可是|却|卻|不过|不過)")
 _DEMOTED = re.compile(r"^[^，。；]{1,8}?[为為](?:[^，。；]{1,4}?)(?:王|公|侯|妃)")
 
 
