@@ -38,7 +38,7 @@ _FORT = frozenset("寨砦堡城关關")
 _GLOSS = re.compile(r"^[（(][^（）()]{1,12}[）)][、及和与與]?$")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|走向|策略|战略|戰略|方法|愿|願|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|走向|策略|战略|戰略|方法|愿|願|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|(?<![县縣阳陽州城府山江])令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
@@ -749,8 +749,16 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         after = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)][:1]
         target_ms = governed or after
         agent_ms = [m for m in clause_ms if m.end <= ts and m not in target_ms and not _after_preposition(hans, m)]
+        chosen = agent_ms[-1:]
+        for m in reversed(agent_ms[:-1]):  # 李英、申州安撫張林、漢兒將領劉儀…投降: all of them
+            gap = hans[m.end:chosen[0].start]
+            if _is(m.cls, PERSON) and _is(chosen[0].cls, PERSON) and gap.startswith("、") and len(gap) <= 8 \
+                    and not state.triggers.find(gap):
+                chosen.insert(0, m)
+            else:
+                break
         agents = [_ruler_polity(_polity_of(m, state) if m.via in ("army", "commander") else m.key, state)
-                  for m in agent_ms[-1:]]
+                  for m in chosen]
         if not agents and state.subject:
             agents = [_ruler_polity(state.subject, state)]
         targets = [_polity_of(m, state) for m in target_ms[:1]]
