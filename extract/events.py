@@ -634,6 +634,17 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                     (hans[te:te + 1] == "城" or trig.word.endswith("城")) and hans[te + 1:te + 2] not in _NOT_THE_CITY:
                 # 攻城北, 先於蒙軍入城: the city is the one the text last named
                 target_ms = [_M(te, te + 1, state.last_city, "City", "anaphor")]
+            if kind == "Capture" and not target_ms:
+                beaten = [m for m in local if te <= m.start <= te + 1 and m.end <= ce and m.via == "army"
+                          and _is(m.cls, POLITY)]
+                if beaten and agents:
+                    # 連破蒙古軍二十四寨: to break an army is to beat its polity
+                    return [(("kind", "Victory"), ("agent", a), ("target", beaten[0].key)) for a in agents
+                            if a != beaten[0].key]
+            if kind == "Attack" and not target_ms and trig.word in _COUNTER and agents:
+                # 蒙古軍攻至漢陽…，孟珙進至沌口反擊: back at whoever attacked
+                enemy = [a for a in state.military_agents if a not in agents]
+                target_ms = [_M(te, te, enemy[-1], "Polity", "anaphor")] if enemy else []
             if kind == "Conquest" and not target_ms:
                 routed = [m for m in _targets_after(hans, te, ce, local, frozenset({"Polity", "Dynasty"}), armies=True)]
                 if routed:
@@ -837,6 +848,7 @@ def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
 
 
 _DEPOSED = re.compile(r"[废廢]")
+_COUNTER = frozenset({"反击", "反攻", "还击", "迎击"})
 _CONTRAST = re.compile(r"^(?:但|然而|可是|却|卻|不过|不過)")
 _DEMOTED = re.compile(r"^[^，。；]{1,8}?[为為](?:[^，。；]{1,4}?)(?:王|公|侯|妃)")
 
