@@ -38,7 +38,7 @@ _FORT = frozenset("寨砦堡城关關")
 _GLOSS = re.compile(r"^[（(][^（）()]{1,12}[）)][、及和与與]?$")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|走向|策略|战略|戰略|方法|愿|願|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|(?<![县縣阳陽州城府山江])令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|走向|策略|战略|戰略|方法|(?<![遗遺心志])[愿願]|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|(?<![县縣阳陽州城府山江])令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
@@ -165,6 +165,7 @@ class _ArticleState:
         self.last_side: str | None = None  # the polity the text last had fighting
         self.last_city: str | None = None  # the place this sentence or the one before last named
         self.sentence_city: str | None = None
+        self.section_city: str | None = None  # the last place the text named: what 城內 is inside
         self.besieger: dict[str, str] = {}  # place -> the polity the text last had attacking it
         self.passive_from: str | None = None  # the subject before a 被 clause handed it to the actor
         self.reset()
@@ -246,11 +247,10 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
         _link_envoys(local, hans, state)
         # what a bare 城 refers to (攻城北, 先於蒙軍入城): the last place this sentence or the one
         # before it named
-        state.last_city = state.sentence_city
-        for m in local:
-            if _is(m.cls, PLACE) and m.via != "descriptive":
-                state.last_city = m.key
-        state.sentence_city = next((m.key for m in reversed(local) if _is(m.cls, PLACE) and m.via != "descriptive"), None)
+        state.last_city = state.sentence_city  # the sentence before's: this one's are looked up by position
+        state.sentence_city = next((m.key for m in reversed(local) if m.cls == "City" and m.via != "descriptive"), None)
+        if state.sentence_city:
+            state.section_city = state.sentence_city
         for m in local:
             if m.serves:  # 蒙古木華黎 once: he serves 蒙古 for the rest of the article
                 known = state.info.get(m.key, EntityInfo(m.cls, None, None))
@@ -630,10 +630,12 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             if not agents and military and state.side:
                 agents = [state.side]
             target_ms = _targets_after(hans, te, ce, local, allowed)
-            if not target_ms and kind in ("Attack", "Capture") and state.last_city and \
+            here = [m.key for m in local if m.end <= ts and m.cls == "City" and m.via != "descriptive"]
+            city = (here[-1] if here else state.last_city) or (state.section_city if hans[te + 1:te + 2] in "内內中" else None)
+            if not target_ms and kind in ("Attack", "Capture") and city and \
                     (hans[te:te + 1] == "城" or trig.word.endswith("城")) and hans[te + 1:te + 2] not in _NOT_THE_CITY:
-                # 攻城北, 先於蒙軍入城: the city is the one the text last named
-                target_ms = [_M(te, te + 1, state.last_city, "City", "anaphor")]
+                # 攻城北: the city the text last named; 蒙宋聯軍已攻進城內: the one its section is about
+                target_ms = [_M(te, te + 1, city, "City", "anaphor")]
             if kind == "Capture" and not target_ms:
                 beaten = [m for m in local if te <= m.start <= te + 1 and m.end <= ce and m.via == "army"
                           and _is(m.cls, POLITY)]
