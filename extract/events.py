@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .article import Article, Span
 from .dates import DateContext, EraTable, find_dates
@@ -197,7 +197,8 @@ class _ArticleState:
 
 def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequence[Entity], topic: str | None,
                    triggers: TriggerTable, eras: EraTable | None = None,
-                   polities: PolityTable | None = None) -> list[Event]:
+                   polities: PolityTable | None = None,
+                   periods: Sequence[tuple[str, str, int, int]] = ()) -> list[Event]:
     """Every event the article states, in text order, each with its evidence sentence."""
     info = {e.key: EntityInfo(e.cls, e.ruler_of, e.affiliation) for e in entities}
     linked: dict[str, int] = {}
@@ -263,7 +264,27 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
             # the side of a war article: the agent of the first deed its lead tells
             state.side = next((e.roles[0][1] for e in found if e.kind in MILITARY), None)
         events.extend(found)
-    return events
+    return [_in_period(e, periods, polities) for e in events] if periods and polities is not None else events
+
+
+def _in_period(event: Event, periods: Sequence[tuple[str, str, int, int]], polities: PolityTable) -> Event:
+    """宋朝 in an event of 1233 is 南宋: a polity named by a short name it shares with polities
+    that have periods (polities.tsv) is the one whose period holds the event's year."""
+    if event.year is None:
+        return event
+    roles = []
+    for role, k in event.roles:
+        for polity, short, first, last in periods:
+            if key(polity) != k and k in polities.shorts.get(to_hans(short), ()) and first <= event.year < last:
+                k = key(polity)
+                break
+        roles.append((role, k))
+    roles_t = tuple(roles)
+    if roles_t == event.roles:
+        return event
+    if event.kind == "Alliance":
+        roles_t = tuple(sorted(roles_t))
+    return replace(event, roles=roles_t)
 
 
 def _armies_of_links(local: list[_M], hans: str, state: _ArticleState) -> None:

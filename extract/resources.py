@@ -36,6 +36,13 @@ class Resources:
     triggers: TriggerTable
     eras: EraTable
     clans: tuple[tuple[str, ...], ...] = ()
+    periods: tuple[tuple[str, str, int, int], ...] = ()  # (polity, short name, from, to), polities.tsv
+
+
+def periods_of(rows: list[list[str]]) -> tuple[tuple[str, str, int, int], ...]:
+    """The polities of polities.tsv that have a period: (polity, short name, first year, last year)."""
+    return tuple((r[0], short, int(r[2]), int(r[3])) for r in rows if len(r) >= 4 and r[2] and r[3]
+                 for short in r[1].split("|"))
 
 
 def _table(name: str) -> list[list[str]]:
@@ -49,6 +56,7 @@ def default_resources() -> Resources:
         class_rules=ClassRules.from_rows(_table("class_rules.tsv")),
         aliases=tuple(tuple(r) for r in _table("aliases.tsv")),
         polities=PolityTable.from_rows(_table("polities.tsv"), _table("armies.tsv")),
+        periods=periods_of(_table("polities.tsv")),
         triggers=TriggerTable(_table("triggers.tsv")),
         eras=load_eras(_table("eras.tsv")),
         clans=tuple(tuple(r) for r in _table("clans.tsv")),
