@@ -183,6 +183,7 @@ class Lexicon:
     votes: dict[str, Counter[str]] = field(default_factory=dict)  # key -> context class votes
     stated: dict[str, Counter[str]] = field(default_factory=dict)  # key -> classes glosses and cues state
     dynasty_of: dict[str, str] = field(default_factory=dict)  # ruler key -> his temple name's dynasty (金, 夏)
+    ruler_polities: dict[str, str] = field(default_factory=dict)  # ruler key -> the polity of his eras
     clans: tuple[tuple[str, str], ...] = ()  # (clan name in t2s, polity key), longest first
     era_names: frozenset[str] = frozenset()  # reign eras (t2s): names of years, not of things
 
@@ -260,9 +261,14 @@ class Lexicon:
         (天福 (四條天皇), a Japanese era), stay apart; the bare name joins only when the table
         has one era of that name."""
         rows: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        reigned: dict[str, set[str]] = {}
         for name, polity, rulers in eras:
-            rows.setdefault(to_hans(name), []).append(
-                (key(polity), frozenset(self.resolve(r) for r in re.split(r"[、,，]", rulers) if r.strip())))
+            ruler_keys = frozenset(self.resolve(r) for r in re.split(r"[、,，]", rulers) if r.strip())
+            rows.setdefault(to_hans(name), []).append((key(polity), ruler_keys))
+            for r in ruler_keys:
+                reigned.setdefault(r, set()).add(key(polity))
+        # the polity each ruler proclaimed his eras in (宋高宗: 南宋), where it is one
+        self.ruler_polities = {r: next(iter(ps)) for r, ps in reigned.items() if len(ps) == 1}
         variants: dict[str, list[str]] = {}
         for k in set(self.spellings) | set(self.pages):
             b = to_hans(base_name(k))
@@ -448,6 +454,8 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
     ruler_of = affiliation = None
     if cls in ("Ruler", "Person"):
         polity = _polity_named(page, [display, *(n for n in (page.names if page else ())), *lexicon.names_of(k)], lexicon)
+        if cls == "Ruler" and k in lexicon.ruler_polities:
+            polity = lexicon.ruler_polities[k]  # 宋高宗 proclaimed 建炎 as emperor of 南宋 (eras.tsv)
         if polity is None:
             hans = to_hans(display)
             polity = next((p for clan, p in lexicon.clans if hans.startswith(clan) and len(hans) > len(clan)), None)
