@@ -260,6 +260,8 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
 
         found = _sentence_events(article, sentence.text, hans, sentence.span, local, triggers, state,
                                  dates, eras, sentence.kind)
+        if sentence.section == -1 and not events and not found:
+            found = _lifespan_death(sentence.text, hans, sentence.span, local, state, eras)
         if wants_side and state.side is None and sentence.section == -1:
             # the side of a war article: the agent of the first deed its lead tells
             state.side = next((e.roles[0][1] for e in found if e.kind in MILITARY), None)
@@ -797,7 +799,13 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         agents = [_ruler_polity(_polity_of(m, state) if m.via in ("army", "commander") else m.key, state)
                   for m in chosen]
         if not agents and state.subject:
-            agents = [_ruler_polity(state.subject, state)]
+            subject = state.subject
+            topic_info = state.info.get(state.topic) if state.topic else None
+            subject_info = state.info.get(subject)
+            if topic_info is not None and topic_info.cls == "Person" and subject != state.topic \
+                    and subject_info is not None and subject_info.cls == "Ruler":
+                subject = state.topic  # 宣宗將他封為恆山公。八月，在真定向蒙古軍投降: he, the article's man
+            agents = [_ruler_polity(subject, state)]
         targets = [_polity_of(m, state) for m in target_ms[:1]]
         if not targets and state.home and all(a != state.home for a in agents):
             targets = [state.home]  # 移剌瑗舉州投降 in 孟珙's article: to the side the article follows
@@ -862,6 +870,32 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
 
 # 攻城略地, 城池, 城牆: 城 as a word of its own, not the city named before
 _NOT_THE_CITY = frozenset("略池墙牆门門市镇鎮郭邑")
+
+
+# 夏神宗李遵頊（1163年－1226年）: the years of a life, glossed after the name
+_LIFESPAN = re.compile(r"[（(](?:公元)?前?\d{1,4}年[^（）()]{0,10}?[－—–~～-](?:公元)?(前?\d{1,4}年)[^（）()]{0,10}[）)]")
+
+
+def _lifespan_death(text: str, hans: str, span: Span, local: list[_M], state: _ArticleState,
+                    eras: EraTable | None) -> list[Event]:
+    """A biography's lead gives its man's years after his name: the second is his death."""
+    topic = state.info.get(state.topic) if state.topic else None
+    if topic is None or not _is(topic.cls, PERSON):
+        return []
+    own = [m for m in local if m.key == state.topic and m.start < 20]
+    if not own:
+        return []
+    m = _LIFESPAN.match(hans, own[0].end)
+    if not m or "在位" in m.group() or "在任" in m.group():
+        return []  # （1206年－1227年在位）: a reign, not a life
+    date = None
+    context = DateContext()
+    for dm in find_dates(text[m.start(1):m.end(1)], eras=eras):
+        date = context.resolve(dm)
+    if date is None:
+        return []
+    trig = Trigger("Death", hans[m.start():m.end()], "death", frozenset(), None)
+    return [_event(trig, (("agent", state.topic),), date, text, span)]
 
 
 def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
