@@ -47,7 +47,7 @@ _GRANTED = re.compile(r"接受|应允|應允|准其|允其")
 _AGREE = re.compile(r"同意|答应|答應|允许|允許|许诺|許諾")
 _PURPOSE = re.compile(r"^[^，。]{0,6}?的?(?:策略|计划|計劃|目的|战略|戰略|政策|意图|意圖|口号|口號|主张|主張|方针|方針|野心|企图)")
 _NEGATION = ("不", "未", "没", "無", "无", "非", "莫", "勿", "未能", "不能", "无法", "無法", "不敢", "不得")
-_PREPOSITIONS = frozenset("与與和同向对對在于於从從至到自及跟替给給把将將被为為")
+_PREPOSITIONS = frozenset("与與和同向对對在于於从從至到自及跟替给給把将將被为為随隨")
 _COORDINATION = re.compile(r"^(?:、|及|和|与|與|并|並|以及|跟|,|，)$")
 
 
@@ -669,6 +669,10 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                     # 連破蒙古軍二十四寨: to break an army is to beat its polity
                     return [(("kind", "Victory"), ("agent", a), ("target", beaten[0].key)) for a in agents
                             if a != beaten[0].key]
+            if kind == "Attack" and not target_ms and not trig.word in _COUNTER:
+                # 蒙古兵在西夏積石州侵掠而去: the place it happened is what was attacked
+                target_ms = [m for m in local if cs <= m.start and m.end <= ts and m.cls == "City"
+                             and re.search(r"[在于於][^，。]{0,4}$", hans[cs:m.start])][-1:]
             if kind == "Attack" and not target_ms and trig.word in _COUNTER and agents:
                 # 蒙古軍攻至漢陽…，孟珙進至沌口反擊: back at whoever attacked
                 enemy = [a for a in state.military_agents if a not in agents]
@@ -767,6 +771,11 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         if state.subject and not any(not _after_preposition(hans, m) for m in parties_ms if m.end <= ts):
             parties.insert(0, _polity_of(_M(0, 0, state.subject, None, "subject"), state))
         parties = sorted(set(parties))
+        if len(parties) == 1:
+            # 南宋答覆西夏，聯兵抗金: the partner is the one the sentence's clause before addressed
+            before_ms = [m for m in local if m.end <= cs and _is(m.cls, POLITY) and _polity_of(m, state) not in parties]
+            if before_ms and hans.rfind("，", 0, cs) <= before_ms[-1].start:
+                parties = sorted({*parties, _polity_of(before_ms[-1], state)})
         if len(parties) >= 2:
             results.append(tuple(("party", p) for p in parties))
     elif frame == "cession":
@@ -798,7 +807,7 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 break
         agents = [_ruler_polity(_polity_of(m, state) if m.via in ("army", "commander") else m.key, state)
                   for m in chosen]
-        if not agents and state.subject:
+        if not agents and state.subject and (_bare(before) or _HAS_PLACE_ONLY.match(before)):
             subject = state.subject
             topic_info = state.info.get(state.topic) if state.topic else None
             subject_info = state.info.get(subject)
@@ -809,6 +818,11 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         targets = [_polity_of(m, state) for m in target_ms[:1]]
         if not targets and state.home and all(a != state.home for a in agents):
             targets = [state.home]  # 移剌瑗舉州投降 in 孟珙's article: to the side the article follows
+        if not targets and state.military_agents and not state.home:
+            # 攻破會州城，金守將烏古論世顯投降: to whoever just took his city
+            last = state.military_agents[-1]
+            if all(a != last and _polity_of(m, state) != last for a, m in zip(agents, chosen)):
+                targets = [last]
         if not targets and state.side and agent_ms[-1:] and agent_ms[-1].cls == "Ruler" \
                 and all(a != state.side for a in agents):
             targets = [state.side]  # 末帝出城投降 in a war's article: a ruler gives up to the other side
@@ -908,6 +922,8 @@ def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
 
 
 _DEPOSED = re.compile(r"[废廢]")
+# 在真定向蒙古軍投降: nothing but where and to whom before the verb; the subject carries on
+_HAS_PLACE_ONLY = re.compile(r"^[在于於].{0,8}$")
 _COUNTER = frozenset({"反击", "反攻", "还击", "迎击"})
 _CONTRAST = re.compile(r"^(?:但|然而|可是|却|卻|不过|不過)")
 _DEMOTED = re.compile(r"^[^，。；]{1,8}?[为為](?:[^，。；]{1,4}?)(?:王|公|侯|妃)")
@@ -946,7 +962,7 @@ def _bare(before: str) -> bool:
 
 
 # Marching words that may open a clause whose subject carries on: 進兵攻佔, 分兵攻打, 派兵萬騎攻
-_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨在当當于於自待仍并並]|继续|繼續|坚持|堅持|仍然|成功|顺利|順利|一举|一舉|首先|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
+_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨在当當于於自待仍并並]|继续|繼續|坚持|堅持|仍然|成功|顺利|順利|一举|一舉|首先|遣使|派使|遣人|派人|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
                       r"率军|率軍|率部|引兵|举兵|舉兵|起兵|进|進|反|转|轉|复|復|乘胜|乘勝|趁机|趁機|战败|戰敗|兵败|兵敗|更加|最终|最終|终于|終於|后|後|"
                       r"[兵军軍骑騎步马馬万萬千百十数數余餘])*$")
 
