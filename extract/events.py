@@ -38,7 +38,7 @@ _FORT = frozenset("寨砦堡城关關")
 _GLOSS = re.compile(r"^[（(][^（）()]{1,12}[）)][、及和与與]?$")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|走向|策略|战略|戰略|方法|(?<![遗遺心志])[愿願]|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|(?<![县縣阳陽州城府山江])令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|走向|策略|会发起|會發起|将会|將會|战略|戰略|方法|(?<![遗遺心志])[愿願]|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|(?<![县縣阳陽州城府山江])令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
@@ -166,6 +166,8 @@ class _ArticleState:
         self.last_city: str | None = None  # the place this sentence or the one before last named
         self.sentence_city: str | None = None
         self.section_city: str | None = None  # the last place the text named: what 城內 is inside
+        self.prev_polities: tuple[str, ...] = ()  # the polities the sentence before named
+        self.sentence_polities: tuple[str, ...] = ()
         self.besieger: dict[str, str] = {}  # place -> the polity the text last had attacking it
         self.passive_from: str | None = None  # the subject before a 被 clause handed it to the actor
         self.reset()
@@ -249,6 +251,8 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
         # what a bare 城 refers to (攻城北, 先於蒙軍入城): the last place this sentence or the one
         # before it named
         state.last_city = state.sentence_city  # the sentence before's: this one's are looked up by position
+        state.prev_polities = state.sentence_polities
+        state.sentence_polities = tuple(_polity_of(m, state) for m in local if _is(m.cls, POLITY))
         state.sentence_city = next((m.key for m in reversed(local) if m.cls == "City" and m.via != "descriptive"), None)
         if state.sentence_city:
             state.section_city = state.sentence_city
@@ -419,6 +423,8 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                 continue
             if trig.kind != "Alliance" and _AGREE.search(before):
                 continue  # 同意聯合蒙古滅金: the alliance is a fact, the conquest a plan
+            if trig.kind in MILITARY and _NOMINAL.search(before):
+                continue  # 蒙古大軍的不斷追擊: the deed as a noun, the cause of something else
             if trig.kind != "Alliance" and _PURPOSE.search(hans[te:ce]):
                 continue  # 滅金的策略: a strategy, not a deed
             if trig.kind == "Attack" and any(k2.kind == "Capture" and 0 <= s2 - te <= 1 for s2, _, k2 in found):
@@ -651,6 +657,11 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 partners = [m for m in local if cs <= m.start and m.end <= ts and m.start >= 2
                             and hans[m.start - 2:m.start] in _PARTNER_VERBS and _is(m.cls, AGENTIVE)]
                 agents += [a for a in agents_of(partners) if a not in agents]
+            if not agents and military:
+                # 從遼景宗南伐: whom one follows on campaign leads it
+                led = [m for m in local if cs <= m.start and m.end == ts and m.start >= 1 and hans[m.start - 1] in "从從随隨"
+                       and _is(m.cls, AGENTIVE)]
+                agents = agents_of(led)
             if not agents and (_bare(before) or _AHEAD_OF.match(before)):
                 agents = subject_agents()  # 繼續進攻金: the subject carries on; 蒙宋合作滅金: someone unknown
             if not agents and military and state.side:
@@ -673,9 +684,15 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 # 蒙古兵在西夏積石州侵掠而去: the place it happened is what was attacked
                 target_ms = [m for m in local if cs <= m.start and m.end <= ts and m.cls == "City"
                              and re.search(r"[在于於][^，。]{0,4}$", hans[cs:m.start])][-1:]
+            if kind == "Attack" and not target_ms and trig.word in _CAMPAIGN and agents:
+                # 從遼景宗南伐，…陣斬宋將張師: a campaign to the south is against the enemy the sentence names
+                named = [_polity_of(m, state) for m in local if _is(m.cls, POLITY)]
+                enemy = [a for a in (*named, *state.prev_polities) if a not in agents]
+                target_ms = [_M(te, te, enemy[0], "Polity", "anaphor")] if enemy else []
             if kind == "Attack" and not target_ms and trig.word in _COUNTER and agents:
-                # 蒙古軍攻至漢陽…，孟珙進至沌口反擊: back at whoever attacked
-                enemy = [a for a in state.military_agents if a not in agents]
+                # 蒙古軍攻至漢陽…，孟珙進至沌口反擊: back at whoever attacked; 令宋軍疲於應付…率軍追擊
+                named = [_polity_of(m, state) for m in local if m.end <= ts and _is(m.cls, POLITY)]
+                enemy = [a for a in (*state.military_agents, *state.prev_polities, *named) if a not in agents]
                 target_ms = [_M(te, te, enemy[-1], "Polity", "anaphor")] if enemy else []
             if kind == "Conquest" and not target_ms:
                 routed = [m for m in _targets_after(hans, te, ce, local, frozenset({"Polity", "Dynasty"}), armies=True)]
@@ -924,7 +941,9 @@ def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
 _DEPOSED = re.compile(r"[废廢]")
 # 在真定向蒙古軍投降: nothing but where and to whom before the verb; the subject carries on
 _HAS_PLACE_ONLY = re.compile(r"^[在于於].{0,8}$")
-_COUNTER = frozenset({"反击", "反攻", "还击", "迎击"})
+_CAMPAIGN = frozenset({"南伐", "北伐", "南征", "北征", "西征", "东征", "南侵"})
+_NOMINAL = re.compile(r"的(?:不断|不斷|连续|連續|多次|屡次|屢次)?$")
+_COUNTER = frozenset({"反击", "反攻", "还击", "迎击", "追击", "追杀"})
 _CONTRAST = re.compile(r"^(?:但|然而|可是|却|卻|不过|不過)")
 _DEMOTED = re.compile(r"^[^，。；]{1,8}?[为為](?:[^，。；]{1,4}?)(?:王|公|侯|妃)")
 
