@@ -442,7 +442,11 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                 date = next((r for pos, r in resolved if r is not None), None)
             if _LATER.search(hans[cs:ts]) and not any(cs <= pos < ts for pos, _ in resolved):
                 date = None  # 為之後南侵北宋: later than the date before, by how much the text does not say
-            for role_set in _frame(trig, hans, cs, ts, te, ce, local, state):
+            roles_found = _frame(trig, hans, cs, ts, te, ce, local, state)
+            if trig.kind == "Capture" and hans[te:te + 1] != "的" and _FAILED.search(hans, te):
+                # 收復蒙古軍佔領的潞州，無果而退: tried, not taken
+                roles_found = [(("kind", "Attack"), *r) if r[0][0] != "kind" else r for r in roles_found]
+            for role_set in roles_found:
                 out.append(_event(trig, role_set, date, text, span))
         if _INTENT.search(hans[cs:ce]) and not _GRANTED.search(hans[cs:ce]):
             intent_open = True  # 蒙軍欲借道宋境，繞道攻金: the plan runs on into the next clause
@@ -598,7 +602,8 @@ _ARMY_AFTER = re.compile(r"主力|军队|軍隊|部队|部隊|大军|大軍|援�
 
 
 # 遼朝的黃龍府, 宋朝首都汴京, 北宋麟州: a polity before a place only says whose place it is
-_OF_POLITY = re.compile(r"^(?:的|之|)(?:首都|都城|国都|國都|京城|京师|京師|境内|境內|边地|邊地|重镇|重鎮|城池|军事重镇|軍事重鎮|)(?:的|)$")
+_OF_POLITY = re.compile(r"^(?:的|之|)(?:首都|都城|国都|國都|京城|京师|京師|境内|境內|边地|邊地|重镇|重鎮|城池|军事重镇|軍事重鎮|"
+                        r"占领的|佔領的|所占的|所佔的|占据的|佔據的|控制的|)(?:的|)$")
 # 長江以北 is a region beside the river, not the river
 _RELATIVE = re.compile(r"以[北南东西東]|[北南东西東]部|沿岸|一带|一帶|附近|周边|周邊")
 
@@ -941,6 +946,7 @@ def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
 _DEPOSED = re.compile(r"[废廢]")
 # 在真定向蒙古軍投降: nothing but where and to whom before the verb; the subject carries on
 _HAS_PLACE_ONLY = re.compile(r"^[在于於].{0,8}$")
+_FAILED = re.compile(r"无果|無果|未果|不克|失败|失敗|未能攻")
 _CAMPAIGN = frozenset({"南伐", "北伐", "南征", "北征", "西征", "东征", "南侵"})
 _NOMINAL = re.compile(r"的(?:不断|不斷|连续|連續|多次|屡次|屢次)?$")
 _COUNTER = frozenset({"反击", "反攻", "还击", "迎击", "追击", "追杀"})
@@ -981,7 +987,7 @@ def _bare(before: str) -> bool:
 
 
 # Marching words that may open a clause whose subject carries on: 進兵攻佔, 分兵攻打, 派兵萬騎攻
-_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨在当當于於自待仍并並]|继续|繼續|坚持|堅持|仍然|成功|顺利|順利|一举|一舉|首先|遣使|派使|遣人|派人|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
+_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨在当當于於自待仍并並]|继续|繼續|坚持|堅持|仍然|成功|顺利|順利|一举|一舉|首先|遣使|派使|遣人|派人|陆续|陸續|相继|相繼|接连|接連|逐步|他|她|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
                       r"率军|率軍|率部|引兵|举兵|舉兵|起兵|进|進|反|转|轉|复|復|乘胜|乘勝|趁机|趁機|战败|戰敗|兵败|兵敗|更加|最终|最終|终于|終於|后|後|"
                       r"[兵军軍骑騎步马馬万萬千百十数數余餘])*$")
 
