@@ -513,12 +513,14 @@ _TEXT_KINDS = ("text", "list", "footnote", "table")
 
 
 def _choose(candidates: tuple[str, ...], local: dict[str, int], own: str | None = None,
-            dynasty_of: dict[str, str] | None = None) -> str:
+            dynasty_of: dict[str, str] | None = None, topic: str | None = None) -> str:
     """Of the things a shared name may denote, the one this article links first (local
     holds each linked key's first position), else the thing whose own name it is (大名府, not
     the 北京市 one article's link gave that text), else the first listed."""
     if len(candidates) == 1:
         return candidates[0]
+    if topic in candidates and own and _BARE_TEMPLE.match(own):
+        return topic  # 太宗 in 金太宗's own article is he
     linked = [c for c in candidates if c in local]
     if linked:
         return min(linked, key=lambda c: local[c])
@@ -605,7 +607,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             span = article.source_span(plain)
             via = "text" if hit.kind == "name" else ("commander" if hit.commander else "army")
             for candidates in hit.candidates:
-                k = _choose(candidates, local, key(surface), lexicon.dynasty_of)
+                k = _choose(candidates, local, key(surface), lexicon.dynasty_of, topic)
                 mentions.append(Mention(k, surface, span, via, plain))
                 aliases.setdefault(k, set())
         # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
@@ -643,6 +645,7 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
 
 _GLOSS_OPEN = re.compile(r"[（(]")
 _LEAD_RULER = re.compile(r"的?(?:开国|末代|第一位|最后一位)?(?:皇帝|君主|国君|可汗)")
+_BARE_TEMPLE = re.compile(r"^(?:.[宗祖]|末帝|少帝|废帝|恭帝)$")
 _TEMPLE_NAME = re.compile(r"^(?:宋|辽|金|夏|西夏|元|蒙古)(.[宗祖]|末帝|少帝|废帝|恭帝)$")
 _DYNASTY_OF_TEMPLE = {"宋": ("宋朝", "北宋", "南宋"), "辽": ("辽朝",), "金": ("金朝",), "夏": ("西夏",),
                       "西": ("西夏",), "元": ("元朝",), "蒙": ("蒙古帝国",)}
@@ -677,7 +680,7 @@ def _join_capital_titles(mentions: list[Mention], hans: str, base_off: int, end:
 # Suffixes of settlement names that may be found without a link, and what may not precede
 # them in a name (numbers, quantifiers, verbs, prepositions, punctuation).
 _SETTLEMENT_SUFFIX = frozenset("州府城寨砦堡关县镇路郡市省")
-_NOT_IN_NAME = frozenset("，。、；：（）()「」“”《》 \t·•馀余打击擊赴奔抵的之于於在至到往入和与及并或等被把将向从自由以为是了又也各诸数两此该本其每另诸攻取破陷下克拔占据围领经过抵退回奔逃迁移设置改升降称号名该原旧新今故即乃遂亦再复"
+_NOT_IN_NAME = frozenset("，。、；：（）()「」“”《》 \t·•馀余打击擊赴奔抵的之于於在至到往入和与及并或等被把将向从自由以为是了又也各诸数两此该本其每另诸攻取破陷下克拔占据围领经过抵退回奔逃迁移设置改升降称号名该原旧新今故即乃遂亦再复兵士登"
                          "年月日初旬底一二三四五六七八九十百千万0123456789封窃遥遙典国任兼知举偿有就命沿着缘出进屯守驻镇治")
 _GENERIC_AFTER = {"路": frozenset("线上过途径程人口边旁费面灯军兵"), "市": frozenset("场民井集面值价镇舶易"),
                   "省": frozenset("略钱力事份去悟亲视察城"), "郡": frozenset("县主王守国"), "城": frozenset("池墙门内外中下破陷守楼头墙郭邑市镇"), "府": frozenset("库兵军中内"), "州": frozenset("县郡府城"), "关": frozenset("系键口心注闭于联切连押"), "镇": frozenset("守压抚静国住"), "县": frozenset("令丞尉城")}
@@ -767,6 +770,7 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
 
 _PLACE_INTRO = frozenset("于於至到在抵经过破克越渡往入出自从屯驻守围、，。（和及与的")
 # offices and honours come in lists too (贈太師、上柱國): never a place or a person
+_GENERIC_IN_LISTS = ("州县", "州縣", "郡县", "郡縣", "诸州", "诸郡")
 _NOT_LISTED = frozenset("太师尉柱赠傅保徒空卿丞然而没者")
 _LIST_END = frozenset("、，。；：（()）「」“”《》的和及与并 \t")
 
@@ -830,6 +834,8 @@ def discover_in_lists(hans: str, known: list[tuple[int, int, str | None]],
             for i, (a, b) in enumerate(chain):
                 # 术赤、察合台、窩闊台: names the corpus links, untyped, beside a known person
                 untyped = ((a, b) in exact and exact[(a, b)] is None) or ((a, b) not in exact and is_name(hans[a:b]))
+                if any(g in hans[a:b] for g in _GENERIC_IN_LISTS):
+                    continue  # 河東、北州縣: "the prefectures and counties of the north", no name
                 if ((a, b) in exact and not untyped) or not 2 <= b - a <= 4 or (any(covered[a:b]) and not untyped) \
                         or not all("\u4e00" <= c <= "\u9fff" and c not in _NOT_IN_NAME and c not in _NOT_LISTED
                                    for c in hans[a:b]):

@@ -419,6 +419,8 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
             if any(m.start <= ts < m.end or m.start < te <= m.end for m in local):
                 continue  # part of a name: 金滅遼之戰, 聯金滅遼
             before = hans[cs:ts]
+            if trig.kind == "Alliance" and _BROKEN.search(before[-4:]):
+                continue  # 宋朝背棄盟約: an alliance broken, not made
             if _negated(before) or (_INTENT.search(before) and not _GRANTED.search(before)) or intent_open:
                 continue
             if trig.kind != "Alliance" and _AGREE.search(before):
@@ -947,6 +949,7 @@ _DEPOSED = re.compile(r"[废廢]")
 # 在真定向蒙古軍投降: nothing but where and to whom before the verb; the subject carries on
 _HAS_PLACE_ONLY = re.compile(r"^[在于於].{0,8}$")
 _FAILED = re.compile(r"无果|無果|未果|不克|失败|失敗|未能攻")
+_BROKEN = re.compile(r"背弃|背棄|撕毁|撕毀|破坏|破壞")
 _CAMPAIGN = frozenset({"南伐", "北伐", "南征", "北征", "西征", "东征", "南侵"})
 _NOMINAL = re.compile(r"的(?:不断|不斷|连续|連續|多次|屡次|屢次)?$")
 _COUNTER = frozenset({"反击", "反攻", "还击", "迎击", "追击", "追杀"})
