@@ -38,7 +38,7 @@ _FORT = frozenset("寨砦堡城关關")
 _GLOSS = re.compile(r"^[（(][^（）()]{1,12}[）)][、及和与與]?$")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|走向|策略|会发起|會發起|将会|將會|战略|戰略|方法|(?<![遗遺心志])[愿願]|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|(?<![县縣阳陽州城府山江])令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|走向|策略|应当|應當|应该|應該|商议|商議|大计|大計|会发起|會發起|将会|將會|战略|戰略|方法|(?<![遗遺心志])[愿願]|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|(?<![县縣阳陽州城府山江])令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
@@ -270,7 +270,10 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
             # the side of a war article: the agent of the first deed its lead tells
             state.side = next((e.roles[0][1] for e in found if e.kind in MILITARY), None)
         events.extend(found)
-    return [_in_period(e, periods, polities) for e in events] if periods and polities is not None else events
+    if periods and polities is not None:
+        events = [_in_period(e, periods, polities) for e in events]
+    # a polity never acts on itself (宋朝 and 南宋 of one deed, once the year has decided)
+    return [e for e in events if not (len(e.roles) == 2 and e.roles[0][0] == "agent" and e.roles[0][1] == e.roles[1][1])]
 
 
 def _in_period(event: Event, periods: Sequence[tuple[str, str, int, int]], polities: PolityTable) -> Event:
@@ -280,9 +283,12 @@ def _in_period(event: Event, periods: Sequence[tuple[str, str, int, int]], polit
         return event
     roles = []
     for role, k in event.roles:
-        for polity, short, first, last in periods:
-            if key(polity) != k and k in polities.shorts.get(to_hans(short), ()) and first <= event.year < last:
+        for polity, short, first, last, before in periods:
+            if short and key(polity) != k and k in polities.shorts.get(to_hans(short), ()) and first <= event.year < last:
                 k = key(polity)
+                break
+            if before and key(polity) == k and event.year < first:
+                k = key(before)  # 元朝 in 1259 is still 蒙古帝國
                 break
         roles.append((role, k))
     roles_t = tuple(roles)
@@ -427,7 +433,7 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                 continue  # 同意聯合蒙古滅金: the alliance is a fact, the conquest a plan
             if trig.kind in MILITARY and _NOMINAL.search(before):
                 continue  # 蒙古大軍的不斷追擊: the deed as a noun, the cause of something else
-            if trig.kind != "Alliance" and _PURPOSE.search(hans[te:ce]):
+            if trig.kind != "Alliance" and (_PURPOSE.search(hans[te:ce]) or _AS_GOAL.search(hans[te:ce])):
                 continue  # 滅金的策略: a strategy, not a deed
             if trig.kind == "Attack" and any(k2.kind == "Capture" and 0 <= s2 - te <= 1 for s2, _, k2 in found):
                 continue  # 出兵攻佔X: the capture is the fact, the marching out its lead-in
@@ -940,9 +946,12 @@ def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
     """A commander whose allegiance nothing tells (孛魯組織大軍進攻西夏) fights for the side the
     text last had fighting, unless that side is his target."""
     i = state.info.get(agent)
-    if i is None or not _is(i.cls, PERSON) or state.last_side is None or state.last_side in targets:
+    if i is None or not _is(i.cls, PERSON):
         return agent
-    return state.last_side
+    side = state.last_side or state.home  # 曹彬's article: his men fight for 北宋
+    if side is None or side in targets:
+        return agent
+    return side
 
 
 _DEPOSED = re.compile(r"[废廢]")
@@ -950,6 +959,7 @@ _DEPOSED = re.compile(r"[废廢]")
 _HAS_PLACE_ONLY = re.compile(r"^[在于於].{0,8}$")
 _FAILED = re.compile(r"无果|無果|未果|不克|失败|失敗|未能攻")
 _BROKEN = re.compile(r"背弃|背棄|撕毁|撕毀|破坏|破壞")
+_AS_GOAL = re.compile(r"作[为為][^，。]{0,12}目[标標]")
 _CAMPAIGN = frozenset({"南伐", "北伐", "南征", "北征", "西征", "东征", "南侵"})
 _NOMINAL = re.compile(r"的(?:不断|不斷|连续|連續|多次|屡次|屢次)?$")
 _COUNTER = frozenset({"反击", "反攻", "还击", "迎击", "追击", "追杀"})
