@@ -12,7 +12,7 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .article import Article, Span
 from .facts import Entity, Mention
@@ -606,6 +606,14 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             surface = article.text[ps:pe]
             span = article.source_span(plain)
             via = "text" if hit.kind == "name" else ("commander" if hit.commander else "army")
+            hinted = hans[hit.start - 1:hit.start] if hit.start else ""
+            if hit.kind == "name" and _BARE_TEMPLE.match(hans[hit.start:hit.end]) and hinted in _DYNASTY_OF_TEMPLE:
+                # 遼太祖 written out: the dynasty before the temple name decides, and if no ruler of
+                # that dynasty bears it in the corpus, it is none of the others either
+                kept = tuple(tuple(c for c in cs if lexicon.dynasty_of.get(c, c[:1]) == hinted) for cs in hit.candidates)
+                if not any(kept):
+                    continue
+                hit = replace(hit, candidates=tuple(cs for cs in kept if cs))
             for candidates in hit.candidates:
                 k = _choose(candidates, local, key(surface), lexicon.dynasty_of, topic)
                 mentions.append(Mention(k, surface, span, via, plain))

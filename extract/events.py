@@ -431,6 +431,8 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                 continue
             if trig.kind != "Alliance" and _AGREE.search(before):
                 continue  # 同意聯合蒙古滅金: the alliance is a fact, the conquest a plan
+            if trig.kind in MILITARY and hans[te:te + 1] == "的" and _RETURNED.search(before):
+                continue  # 交還先前攻佔的商州: a capture long before, recalled as it is undone
             if trig.kind in MILITARY and _NOMINAL.search(before):
                 continue  # 蒙古大軍的不斷追擊: the deed as a noun, the cause of something else
             if trig.kind != "Alliance" and (_PURPOSE.search(hans[te:ce]) or _AS_GOAL.search(hans[te:ce])):
@@ -895,7 +897,12 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
     elif frame == "death":
         persons = _agent_before(hans, cs, ts, local, state, person_only=True)
         if not persons and _bare(before) and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
-            persons = [_M(0, 0, state.subject, "Person", "subject")]
+            subject = state.subject
+            topic_info = state.info.get(state.topic) if state.topic else None
+            if topic_info is not None and topic_info.cls == "Person" and subject != state.topic \
+                    and state.info.get(subject, EntityInfo(None, None, None)).cls == "Ruler":
+                subject = state.topic  # 韓琦's article, after 宋神宗 was named: 病死 is his own death
+            persons = [_M(0, 0, subject, "Person", "subject")]
         for p in persons[-1:]:
             results.append((("agent", p.key),))
     elif frame == "killed":
@@ -959,6 +966,7 @@ _DEPOSED = re.compile(r"[废廢]")
 _HAS_PLACE_ONLY = re.compile(r"^[在于於].{0,8}$")
 _FAILED = re.compile(r"无果|無果|未果|不克|失败|失敗|未能攻")
 _BROKEN = re.compile(r"背弃|背棄|撕毁|撕毀|破坏|破壞")
+_RETURNED = re.compile(r"交还|交還|归还|歸還|先前|此前|之前")
 _AS_GOAL = re.compile(r"作[为為][^，。]{0,12}目[标標]")
 _CAMPAIGN = frozenset({"南伐", "北伐", "南征", "北征", "西征", "东征", "南侵"})
 _NOMINAL = re.compile(r"的(?:不断|不斷|连续|連續|多次|屡次|屢次)?$")
