@@ -46,7 +46,7 @@ _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
 _GRANTED = re.compile(r"接受|应允|應允|准其|允其")
 _AGREE = re.compile(r"同意|答应|答應|允许|允許|许诺|許諾")
 _PURPOSE = re.compile(r"^[^，。]{0,6}?的?(?:策略|计划|計劃|目的|战略|戰略|政策|意图|意圖|口号|口號|主张|主張|方针|方針|野心|企图)")
-_NEGATION = ("不", "未", "没", "無", "无", "非", "莫", "勿", "未能", "不能", "无法", "無法", "不敢", "不得")
+_NEGATION = ("不", "未", "没", "無", "无", "非", "莫", "勿", "未能", "不能", "无法", "無法", "不敢", "不得", "无力", "無力")
 _PREPOSITIONS = frozenset("与與和同向对對在于於从從至到自及跟替给給把将將被为為随隨")
 _COORDINATION = re.compile(r"^(?:、|及|和|与|與|并|並|以及|跟|,|，)$")
 
@@ -896,6 +896,10 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 results.append((("agent", h.key), ("target", target)))
     elif frame == "death":
         persons = _agent_before(hans, cs, ts, local, state, person_only=True)
+        if trig.word.startswith("所"):
+            # 苗道潤為其副使賈瑀所殺: the one killed stands before 為, his killer after it
+            wei = max(before.rfind("为"), before.rfind("為"), before.rfind("被"))
+            persons = [m for m in local if cs <= m.start and m.end <= cs + wei and _is(m.cls, PERSON)] if wei >= 0 else []
         if not persons and _bare(before) and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
             subject = state.subject
             topic_info = state.info.get(state.topic) if state.topic else None
