@@ -629,7 +629,10 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
            state: _ArticleState) -> list[tuple[tuple[str, str], ...]]:
     kind, frame = trig.kind, trig.frame
     before = hans[cs:ts]
-    passive = "被" in before or ("所" in before[-2:] and ("为" in before or "為" in before))
+    by_whom = _BY_WHOM.search(before) if kind == "Victory" else None
+    passive = "被" in before or ("所" in before[-2:] and ("为" in before or "為" in before)) \
+        or (by_whom is not None and any(cs + by_whom.start() < m.start and m.end <= ts and _is(m.cls, AGENTIVE)
+                                        for m in local))  # 為蒙古軍大敗: beaten by them
     military = kind in MILITARY
 
     def agents_of(ms: list[_M]) -> list[str]:
@@ -878,7 +881,7 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             named = [m for m in local if shiwei + 2 <= m.start <= shiwei + 3 and _is(m.cls, PERSON)]
             persons = named or persons
         for p in persons[-1:]:
-            polity = trig.polity or _polity_for_person(p.key, local, state)
+            polity = trig.polity or _polity_for_person(p.key, local, state, hans)
             if polity:
                 results.append((("agent", p.key), ("target", polity)))
                 old = state.info.get(p.key, EntityInfo("Ruler", None, None))
@@ -972,6 +975,7 @@ _FAILED = re.compile(r"无果|無果|未果|不克|失败|失敗|未能攻")
 _BROKEN = re.compile(r"背弃|背棄|撕毁|撕毀|破坏|破壞")
 _RETURNED = re.compile(r"交还|交還|归还|歸還|先前|此前|之前")
 _AS_GOAL = re.compile(r"作[为為][^，。]{0,12}目[标標]")
+_BY_WHOM = re.compile(r"[为為][^，。为為]{1,8}$")
 _CAMPAIGN = frozenset({"南伐", "北伐", "南征", "北征", "西征", "东征", "南侵"})
 _NOMINAL = re.compile(r"的(?:不断|不斷|连续|連續|多次|屡次|屢次)?$")
 _COUNTER = frozenset({"反击", "反攻", "还击", "迎击", "追击", "追杀"})
@@ -1040,10 +1044,15 @@ def _ruler_polity(key: str | None, state: _ArticleState) -> str | None:
     return key
 
 
-def _polity_for_person(person: str, local: list[_M], state: _ArticleState) -> str | None:
+def _polity_for_person(person: str, local: list[_M], state: _ArticleState, hans: str = "") -> str | None:
     i = state.info.get(person)
     if i is not None and (i.ruler_of or i.affiliation):
         return i.ruler_of or i.affiliation
+    named = re.search(r"国号|國號|史称|史稱", hans)
+    if named:  # 李元昊脫宋自立…建國號「大夏」，史稱「西夏」: the state he founded
+        after = [m.key for m in local if m.start >= named.start() and _is(m.cls, POLITY)]
+        if after:
+            return after[-1]
     polities = [m.key for m in local if _is(m.cls, POLITY)]
     if polities:
         return polities[0]
