@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .article import Article, Span
@@ -87,6 +87,7 @@ class ClassRules:
     """Ordered typing rules: ``(evidence, compiled pattern, class, row label)``."""
 
     rules: tuple[tuple[str, re.Pattern[str], str, str], ...]
+    known: tuple[tuple[str, str], ...] = ()  # (name, class) of the "known" rows
     # the rules of each kind of evidence, in order, made once: (pattern, class, label)
     _by: dict[str, tuple[tuple[re.Pattern[str], str, str], ...]] = field(init=False, repr=False, compare=False)
 
@@ -102,12 +103,17 @@ class ClassRules:
     @classmethod
     def from_rows(cls, rows: Iterable[list[str]]) -> ClassRules:
         out = []
+        names: list[tuple[str, str]] = []
         for n, row in enumerate(rows, 1):
             evidence, pattern, klass = row[0], row[1], row[2]
-            if evidence not in ("category", "lead", "name", "before", "after"):
+            if evidence not in ("category", "lead", "name", "known", "likely", "before", "after", "gloss", "cue"):
                 raise ValueError(f"class rule {n}: unknown evidence {evidence!r}")
+            if evidence == "known":  # a list of names: typed like a name rule, and names of the lexicon
+                out.append(("name", re.compile("^(?:" + pattern + ")$"), klass, f"known:{klass}"))
+                names.extend((name, klass) for name in pattern.split("|"))
+                continue
             out.append((evidence, re.compile(pattern), klass, f"{evidence}:{pattern}"))  # "-": no class
-        return cls(tuple(out))
+        return cls(tuple(out), tuple(names))
 
     def context_class(self, before: str, after: str) -> str | None:
         """The class the words around a mention vote for (Simplified text), if any."""
@@ -116,15 +122,34 @@ class ClassRules:
                 return klass
         return None
 
+    def glossed(self, text: str) -> Iterator[tuple[str, str]]:
+        """(name, class) for each place a parenthesised gloss names (隨州（今湖北棗陽）: 棗陽),
+        in Simplified script."""
+        if "（" not in text and "(" not in text:
+            return
+        for evidence, pattern, klass, _ in self.rules:
+            if evidence == "gloss":
+                for m in pattern.finditer(text):
+                    yield m.group("name"), klass
+
+    def cued(self, hans: str) -> Iterator[tuple[str, str]]:
+        """(name, class) for each name a cue word introduces (宋將張師: 張師, a person), in
+        Simplified script."""
+        for evidence, pattern, klass, _ in self.rules:
+            if evidence == "cue":
+                for m in pattern.finditer(hans):
+                    yield m.group("name"), klass
+
     def classify(self, name: str, page: PageInfo | None, other_names: Iterable[str] = (),
-                 votes: Counter[str] | None = None) -> tuple[str | None, str | None]:
+                 votes: Counter[str] | None = None,
+                 stated: Counter[str] | None = None) -> tuple[str | None, str | None]:
         """The class of a thing named ``name`` (also known as ``other_names``) and the rule that
         decided it, or (None, None). A rule of class ``-`` decides that it has none."""
-        klass, rule = self._classify(name, page, other_names, votes)
+        klass, rule = self._classify(name, page, other_names, votes, stated)
         return (None, rule) if klass == "-" else (klass, rule)
 
     def _classify(self, name: str, page: PageInfo | None, other_names: Iterable[str],
-                  votes: Counter[str] | None) -> tuple[str | None, str | None]:
+                  votes: Counter[str] | None, stated: Counter[str] | None = None) -> tuple[str | None, str | None]:
         by = self._by
         if page is not None:
             categories = page.categories
@@ -136,6 +161,7 @@ class ClassRules:
             for pattern, klass, label in by.get("lead", ()):
                 if pattern.search(page.lead):
                     return klass, label
+
         own = {name, to_hans(name), base_name(name)}
         others = set(other_names) - own
         for pattern, klass, label in by.get("name", ()):
@@ -149,6 +175,14 @@ class ClassRules:
                 for f in others:
                     if search(f):
                         return klass, label
+        if stated:
+            # what the text states outright (a gloss: 岳州（今湖南岳陽）) beats what a name merely
+            # may be (岳 is also a surname); of a place called a city and a place, the city
+            klass, n = min(stated.items(), key=lambda kv: (-kv[1], kv[0] != "City", kv[0]))
+            return klass, f"stated:{n} time(s)"
+        for pattern, klass, label in by.get("likely", ()):
+            if any(pattern.search(f) for f in own):
+                return klass, label
         if votes:
             klass, n = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))
             return klass, f"context:{n} vote(s)"
@@ -170,13 +204,17 @@ class Lexicon:
     # what `_entity` makes of each key, whatever the article (emptied whenever the lexicon grows)
     _parts: dict = field(default_factory=dict, repr=False, compare=False)
     votes: dict[str, Counter[str]] = field(default_factory=dict)  # key -> context class votes
+    stated: dict[str, Counter[str]] = field(default_factory=dict)  # key -> classes glosses and cues state
+    dynasty_of: dict[str, str] = field(default_factory=dict)  # ruler key -> his temple name's dynasty (金, 夏)
+    ruler_polities: dict[str, str] = field(default_factory=dict)  # ruler key -> the polity of his eras
     clans: tuple[tuple[str, str], ...] = ()  # (clan name in t2s, polity key), longest first
     era_names: frozenset[str] = frozenset()  # reign eras (t2s): names of years, not of things
 
     @classmethod
     def from_articles(cls, articles: Iterable[Article], alias_rows: Iterable[list[str]] = (),
                       polities: PolityTable | None = None, rules: ClassRules | None = None,
-                      clans: Iterable[Sequence[str]] = (), era_names: Iterable[str] = ()) -> Lexicon:
+                      clans: Iterable[Sequence[str]] = (), era_names: Iterable[str] = (),
+                      era_rows: Iterable[tuple[str, str, str]] = ()) -> Lexicon:
         lex = cls(polities=polities)
         lex.era_names = frozenset(to_hans(n) for n in era_names)
         lex.clans = tuple(sorted(((to_hans(c), key(p)) for c, p, *_ in clans), key=lambda cp: -len(cp[0])))
@@ -189,13 +227,30 @@ class Lexicon:
         for row in alias_rows:
             lex.name(row[0], key(row[0]))
             lex.name(row[1], key(row[0]))
+        for name, _ in (rules.known if rules is not None else ()):
+            lex.name(name, lex.resolve(name))  # 華北, 江陵: names worth finding though no article links them
         for article in articles:
             lex.add_article(article)
         lex.merge_disambiguated()
+        lex.merge_eras(era_rows)
         if rules is not None:
             for article in articles:
                 lex.add_context(article, rules)
+            lex.add_temple_names(rules)
         return lex
+
+    def add_temple_names(self, rules: ClassRules) -> None:
+        """金哀宗 is 哀宗 in any article about 金: a ruler's temple name without its dynasty is a
+        name of his (shared: 仁宗 is 夏仁宗 and 宋仁宗; the article decides, see `_choose`)."""
+        for k in list(set(self.spellings) | set(self.pages)):
+            if self.canonical.get(k, k) != k or self.classify(k, rules)[0] != "Ruler":
+                continue
+            for n in (to_hans(base_name(self.display(k))), *self.names_of(k)):
+                m = _TEMPLE_NAME.match(n)
+                if m:
+                    self.name(m.group(1), k)
+                    self.dynasty_of.setdefault(k, n[:1])  # 夏末帝 (李睍): of 夏
+        self._names_of = None
 
     def merge_disambiguated(self) -> None:
         """One thing, two titles: a bare name (唐州) with no article of its own in the corpus and
@@ -219,6 +274,61 @@ class Lexicon:
                 for v in vs:
                     if v in merges:
                         merges[v] = real[0]
+        self._apply_merges(merges)
+
+    def merge_eras(self, eras: Iterable[tuple[str, str, str]]) -> None:
+        """One reign era, several titles: 嘉定, 嘉定 (宋寧宗) and 嘉定 (年號) name the era of
+        南宋 the era table has under 嘉定, so they are one thing. ``eras`` holds (name, polity,
+        rulers) rows of the era table; a qualifier names the polity (遼, 遼朝), a ruler (金哀宗,
+        or another name of him: 忽必烈 for 元世祖) or nothing in particular (年號). Titles whose
+        qualifiers point at different rows (至元 of 元世祖, 至元 of 元惠宗), or at no row
+        (天福 (四條天皇), a Japanese era), stay apart; the bare name joins only when the table
+        has one era of that name."""
+        rows: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        reigned: dict[str, set[str]] = {}
+        for name, polity, rulers in eras:
+            ruler_keys = frozenset(self.resolve(r) for r in re.split(r"[、,，]", rulers) if r.strip())
+            rows.setdefault(to_hans(name), []).append((key(polity), ruler_keys))
+            for r in ruler_keys:
+                reigned.setdefault(r, set()).add(key(polity))
+        # the polity each ruler proclaimed his eras in (宋高宗: 南宋), where it is one
+        self.ruler_polities = {r: next(iter(ps)) for r, ps in reigned.items() if len(ps) == 1}
+        variants: dict[str, list[str]] = {}
+        for k in set(self.spellings) | set(self.pages):
+            b = to_hans(base_name(k))
+            if b in rows and self.canonical.get(k, k) == k:
+                variants.setdefault(b, []).append(k)
+        merges: dict[str, str] = {}
+        for bare, ks in variants.items():
+            if len(ks) < 2:
+                continue
+            eras_here = rows[bare]
+            groups: dict[int, list[str]] = {}
+            for k in sorted(ks):
+                q = k[len(base_name(k)):].strip(" ()（）_")
+                if not q:
+                    row = 0 if len(eras_here) == 1 else None
+                elif q in ("年号", "年號"):
+                    row = 0 if len(eras_here) == 1 else -1
+                else:
+                    qk = self.resolve(q)
+                    hits = [i for i, (polity, rulers) in enumerate(eras_here)
+                            if qk == polity or polity.startswith(to_hans(q)) or qk in rulers]
+                    row = hits[0] if len(hits) == 1 else None
+                if row is not None:
+                    groups.setdefault(row, []).append(k)
+            generic = groups.pop(-1, [])
+            if len(groups) == 1:  # 泰和 (年號) joins 泰和 (金章宗) when nothing else claims the name
+                groups[next(iter(groups))] += generic
+            for members in groups.values():
+                if len(members) > 1:
+                    target = bare if bare in members else members[0]
+                    for m in members:
+                        if m != target:
+                            merges[m] = target
+        self._apply_merges(merges)
+
+    def _apply_merges(self, merges: dict[str, str]) -> None:
         if not merges:
             return
         for old, new in merges.items():
@@ -248,6 +358,17 @@ class Lexicon:
             klass = rules.context_class(to_hans(text[max(0, start - 6):start]), to_hans(text[end:end + 6]))
             if klass:
                 self.votes.setdefault(self.resolve(link.target), Counter())[klass] += 1
+        # Modern places the glosses name, and people named by their office, are names too, even
+        # where nothing links them.
+        found = [found for start in _GLOSS_OPEN.finditer(text)
+                 for found in rules.glossed(to_hans(_unlinked(text[max(0, start.start() - 3):start.start() + 400])[:30]))]
+        found += rules.cued(to_hans(_unlinked(text)))
+        for name, klass in found:
+            k = self.resolve(name)
+            self.name(name, k)
+            self.spell(k, name)
+            self.stated.setdefault(k, Counter())[klass] += 1
+            self._names_of = None
 
     def names_of(self, k: str) -> tuple[str, ...]:
         """Every name (t2s) recorded for the thing ``k``."""
@@ -264,7 +385,8 @@ class Lexicon:
         if k not in self._classes and to_hans(base_name(self.display(k))) in self.era_names and k not in self.pages:
             self._classes[k] = (None, None)  # 收國, 太平興國: an era, whatever its name ends in
         if k not in self._classes:
-            self._classes[k] = rules.classify(self.display(k), self.pages.get(k), self.names_of(k), self.votes.get(k))
+            self._classes[k] = rules.classify(self.display(k), self.pages.get(k), self.names_of(k), self.votes.get(k),
+                                              self.stated.get(k))
         return self._classes[k]
 
     def name(self, name: str, k: str) -> None:
@@ -317,6 +439,11 @@ class Lexicon:
                 if alias:
                     self.name(alias, lk)
 
+    def owned_elsewhere(self, name: str, k: str) -> bool:
+        """Is ``name`` the own name of a thing other than ``k`` (a page, or a link target)?"""
+        other = self.resolve(name)
+        return other != k and (other in self.pages or other in self.spellings)
+
     def resolve(self, name: str) -> str:
         k = key(name)
         return self.canonical.get(k, k)
@@ -332,7 +459,8 @@ class Lexicon:
 _PARTS_KEPT = 20_000  # keys whose parts a process keeps (then it starts again: memory stays bounded)
 
 
-def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str, str]]) -> Entity:
+def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str, str]],
+            listed: str | None = None) -> Entity:
     # What does not depend on the article is the same in every article that names k: made once.
     parts = lexicon._parts
     if parts.get("rules") is not rules or len(parts) > _PARTS_KEPT:
@@ -342,7 +470,10 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
     if done is None:
         done = parts[k] = _entity_parts(k, lexicon, rules)
     labels, own, cls, wiki, rule, ruler_of, affiliation = done
-    names = set(aliases)
+    if cls is None and rule is None and listed is not None:
+        cls, rule = listed, "list: named beside names of this class"  # this article's lists say so
+    # this article's link texts too may be another thing's own name ([大名府](…/北京市))
+    names = {n for n in aliases if not lexicon.owned_elsewhere(n[1], k) or _CAPITAL_TITLE.match(n[1])}
     names.update(own)
     names.discard(labels)
     return Entity(k, labels, tuple(sorted(names)), cls, wiki, rule, ruler_of, affiliation)
@@ -362,11 +493,17 @@ def _entity_parts(k: str, lexicon: Lexicon, rules: ClassRules) -> tuple:
             names.add((to_hant(base_name(n)), to_hans(base_name(n))))
     for n in lexicon.names_of(k):  # every name the corpus and the alias table give it
         names.add((to_hant(n), n))
+    # A name that is another thing's own name is no alias of this one, whatever one article's
+    # link said ([大名府](…/北京市), [光定](…/夏神宗)): the graph keeps one owner per name.
+    # A capital's title (上京, 南京) is the exception: it names a different city in each dynasty.
+    names = {n for n in names if not lexicon.owned_elsewhere(n[1], k) or _CAPITAL_TITLE.match(n[1])}
     cls, rule = lexicon.classify(k, rules)
     wiki = page.title if page is not None else display
     ruler_of = affiliation = None
     if cls in ("Ruler", "Person"):
         polity = _polity_named(page, [display, *(n for n in (page.names if page else ())), *lexicon.names_of(k)], lexicon)
+        if cls == "Ruler" and k in lexicon.ruler_polities:
+            polity = lexicon.ruler_polities[k]  # 宋高宗 proclaimed 建炎 as emperor of 南宋 (eras.tsv)
         if polity is None:
             hans = to_hans(display)
             polity = next((p for clan, p in lexicon.clans if hans.startswith(clan) and len(hans) > len(clan)), None)
@@ -384,6 +521,14 @@ def _polity_named(page: PageInfo | None, names: list[str], lexicon: Lexicon) -> 
     if table is None:
         return None
     full, by_length = _polity_names(table)
+    if page is not None and page.lead:
+        # 是北遼開國皇帝: the polity his own lead says he ruled beats a broader category (遼國皇帝)
+        lead = to_hans(page.lead)
+        for m in _LEAD_RULER.finditer(lead):
+            head = lead[:m.start()]
+            for name in by_length:
+                if len(name) >= 2 and head.endswith(name):
+                    return full[name][0]
     if page is not None:
         for category in page.categories:
             c = to_hans(category)
@@ -431,15 +576,27 @@ def rules_temple(rest: str) -> bool:
 _TEXT_KINDS = ("text", "list", "footnote", "table")
 
 
-def _choose(candidates: tuple[str, ...], local: dict[str, int]) -> str:
+def _choose(candidates: tuple[str, ...], local: dict[str, int], own: str | None = None,
+            dynasty_of: dict[str, str] | None = None, topic: str | None = None) -> str:
     """Of the things a shared name may denote, the one this article links first (local
-    holds each linked key's first position), else the first listed."""
+    holds each linked key's first position), else the thing whose own name it is (大名府, not
+    the 北京市 one article's link gave that text), else the first listed."""
     if len(candidates) == 1:
         return candidates[0]
+    if topic in candidates and own and _BARE_TEMPLE.match(own):
+        return topic  # 太宗 in 金太宗's own article is he
     linked = [c for c in candidates if c in local]
     if linked:
         return min(linked, key=lambda c: local[c])
-    return candidates[0]
+    if own in candidates:
+        return own
+    # 哀宗 in an article that links 金朝: 金哀宗, of the dynasty the article names first
+    dynasty_of = dynasty_of or {}
+    ranked = sorted((pos, c) for c in candidates
+                    for pos in [min((local[p] for p in _DYNASTY_OF_TEMPLE.get(dynasty_of.get(c, c[:1]), ())
+                                     if p in local), default=None)]
+                    if pos is not None)
+    return ranked[0][1] if ranked else candidates[0]
 
 
 def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> tuple[str, list[Entity], list[Mention]]:
@@ -450,6 +607,11 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
     """
     mentions: list[Mention] = []
     aliases: dict[str, set[tuple[str, str]]] = {}
+    local_classes: dict[str, str] = {}  # classes this article's lists give names the corpus does not type
+
+    def _class_here(k: str) -> str | None:
+        return lexicon.classify(k, rules)[0] or local_classes.get(k)
+
     topic = lexicon.resolve(page_title_of(article))
     aliases.setdefault(topic, set())
     taken: list[tuple[int, int]] = []
@@ -494,7 +656,8 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
     matcher = lexicon.matcher(rules)
     # The mentions found so far (bold names, links; none found in running text), by start, to
     # take those of each sentence without scanning them all for every sentence.
-    before = sorted((m.plain.start, m.plain.end) for m in mentions if m.via not in ("phrase", "descriptive"))
+    pre = sorted((m for m in mentions if m.via not in ("phrase", "descriptive")), key=lambda m: (m.plain.start, m.plain.end))
+    before = [(m.plain.start, m.plain.end) for m in pre]
     before_starts = [b[0] for b in before]
     seen_end = -1  # where the running-text mentions of the sentences done so far may reach
     for sentence in article.sentences:
@@ -514,8 +677,17 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             surface = article.text[ps:pe]
             span = article.source_span(plain)
             via = "text" if hit_kind == "name" else ("commander" if hit_commander else "army")
+            if hit_kind == "name" and hit_start and hans[hit_start - 1] in _DYNASTY_OF_TEMPLE \
+                    and _BARE_TEMPLE.match(hans[hit_start:hit_end]):
+                # 遼太祖 written out: the dynasty before the temple name decides, and if no ruler of
+                # that dynasty bears it in the corpus, it is none of the others either
+                hinted = hans[hit_start - 1]
+                kept = tuple(tuple(c for c in cs if lexicon.dynasty_of.get(c, c[:1]) == hinted) for cs in hit_candidates)
+                if not any(kept):
+                    continue
+                hit_candidates = tuple(cs for cs in kept if cs)
             for candidates in hit_candidates:
-                k = _choose(candidates, local)
+                k = _choose(candidates, local, key(surface), lexicon.dynasty_of, topic)
                 mentions.append(Mention(k, surface, span, via, plain))
                 aliases.setdefault(k, set())
         # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
@@ -536,6 +708,8 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             # a name found in running text may be the head of a longer one: 襄陽 + 府
             extendable = {m.plain.end - base_off: m.plain.start - base_off for m in here if m.via == "text"}
             keep = 0
+        lo = bisect_left(before_starts, base_off)
+        hi = bisect_left(before_starts, sentence.plain.end)
         seen_end = max(seen_end, base_off + len(hans))
         for ds, de in discover_settlements(hans, occupied, lexicon.polities, extendable):
             plain = Span(base_off + ds, base_off + de)
@@ -546,20 +720,77 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             k = lexicon.resolve(labels[1])
             mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
             aliases.setdefault(k, set())
-    entities = [_entity(k, lexicon, rules, names) for k, names in aliases.items()]
+        _join_capital_titles(mentions, keep, hans, base_off, sentence.plain.end, article, aliases)
+        # Names in a list beside names of one kind: 懷萊、紫陽關、涿郡 (places), 孟璟、孟璋 (brothers)
+        here = pre[lo:hi] + [m for m in mentions[keep:] if base_off <= m.plain.start < sentence.plain.end
+                             and m.via not in ("phrase", "descriptive")]
+        for ds, de, cls in discover_in_lists(hans, [(m.plain.start - base_off, m.plain.end - base_off, _class_here(m.key))
+                                                    for m in here],
+                                             lambda name: key(name) in lexicon.names):
+            plain = Span(base_off + ds, base_off + de)
+            same = next((m for m in here if m.plain == plain), None)
+            k = same.key if same is not None else lexicon.resolve(labels_for(article, plain)[1])
+            if _class_here(k) is None:
+                local_classes[k] = cls
+            if same is None:
+                mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
+                aliases.setdefault(k, set())
+    entities = [_entity(k, lexicon, rules, names, local_classes.get(k)) for k, names in aliases.items()]
     entities.sort(key=lambda e: e.key)
     mentions.sort(key=lambda m: (m.plain.start, m.plain.end))
     return topic, entities, mentions
 
 
+_GLOSS_OPEN = re.compile(r"[（(]")
+_LEAD_RULER = re.compile(r"的?(?:开国|末代|第一位|最后一位)?(?:皇帝|君主|国君|可汗)")
+_BARE_TEMPLE = re.compile(r"^(?:.[宗祖]|末帝|少帝|废帝|恭帝)$")
+_TEMPLE_NAME = re.compile(r"^(?:宋|辽|金|夏|西夏|元|蒙古)(.[宗祖]|末帝|少帝|废帝|恭帝)$")
+_DYNASTY_OF_TEMPLE = {"宋": ("宋朝", "北宋", "南宋"), "辽": ("辽朝",), "金": ("金朝",), "夏": ("西夏",),
+                      "西": ("西夏",), "元": ("元朝",), "蒙": ("蒙古帝国",)}
+_LINK_MARKUP = re.compile(r"\]\([^)\s]*(?:\s\"[^\"]*\")?\)|\[")
+
+
+def _unlinked(source: str) -> str:
+    """Markdown text with link markup dropped ([肇源西南](…) → 肇源西南), for the first pass's
+    word patterns (offsets do not matter there)."""
+    return _LINK_MARKUP.sub("", source)
+
+
+_CAPITAL_TITLE = re.compile(r"^[东西南北中上]京$")
+
+
+def _join_capital_titles(mentions: list[Mention], first: int, hans: str, base_off: int, end: int, article: Article,
+                         aliases: dict[str, set[tuple[str, str]]]) -> None:
+    """北京大定府, 南京開封府: a capital's title written before its prefecture is part of one
+    name, the prefecture's (北京 alone is another thing). Only ``mentions[first:]`` can be this
+    sentence's names of running text."""
+    here = sorted((m for m in mentions[first:] if base_off <= m.plain.start < end and m.via == "text"),
+                  key=lambda m: m.plain.start)
+    for a, b in zip(here, here[1:]):
+        if a.plain.end != b.plain.start or not hans[b.plain.end - base_off - 1:b.plain.end - base_off] == "府":
+            continue
+        if not _CAPITAL_TITLE.match(hans[a.plain.start - base_off:a.plain.end - base_off]):
+            continue
+        plain = Span(a.plain.start, b.plain.end)
+        del mentions[mentions.index(a, first)]
+        mentions[mentions.index(b, first)] = Mention(b.key, article.text[plain.start:plain.end], article.source_span(plain),
+                                              b.via, plain)
+        aliases.setdefault(b.key, set()).add(labels_for(article, plain))
+
+
 # Suffixes of settlement names that may be found without a link, and what may not precede
 # them in a name (numbers, quantifiers, verbs, prepositions, punctuation).
-_SETTLEMENT_SUFFIX = frozenset("州府城寨砦堡关县镇")
+_SETTLEMENT_SUFFIX = frozenset("州府城寨砦堡关县镇路郡市省")
 _SUFFIX_AT = re.compile("[" + "".join(sorted(_SETTLEMENT_SUFFIX)) + "]")
-_NOT_IN_NAME = frozenset("，。、；：（）()「」“”《》 \t·•馀余打击擊赴奔抵的之于於在至到往入和与及并或等被把将向从自由以为是了又也各诸数两此该本其每另诸攻取破陷下克拔占据围领经过抵退回奔逃迁移设置改升降称号名该原旧新今故即乃遂亦再复"
-                         "年月日初旬底间一二三四五六七八九十百千万0123456789任兼知举偿有就命沿着缘出进屯守驻镇治")
-_GENERIC_AFTER = {"城": frozenset("池墙门内外中下破陷守楼头墙郭邑市镇"), "府": frozenset("库兵军中内"), "州": frozenset("县郡府城"), "关": frozenset("系键口心注闭于联切连押"), "镇": frozenset("守压抚静国住"), "县": frozenset("令丞尉城")}
-_GENERIC_NAMES = frozenset({"政府", "幕府", "官府", "王府", "知府", "首府", "神州", "九州", "中州", "外州", "京城", "都城", "坚城", "孤城", "全城", "满城", "攻城", "守城", "出城", "入城", "屠城", "围城", "空城", "边城", "长城", "筑城", "城关", "海关", "雄关", "边关", "过关", "险关", "入关", "出关", "难关", "通关", "有关", "相关", "机关", "知州", "知府", "进城", "出城", "州府", "本州", "该州", "州县", "郡县", "诸县", "各县", "数县", "乡镇", "城镇", "重镇", "市镇", "军镇", "边镇", "藩镇", "坐镇", "镇守", "镇压"})
+_NOT_IN_NAME = frozenset("，。、；：（）()「」“”《》 \t·•馀余打击擊赴奔抵的之于於在至到往入和与及并或等被把将向从自由以为是了又也各诸数两此该本其每另诸攻取破陷下克拔占据围领经过抵退回奔逃迁移设置改升降称号名该原旧新今故即乃遂亦再复兵士登"
+                         "年月日初旬底一二三四五六七八九十百千万0123456789封窃遥遙典国任兼知举偿有就命沿着缘出进屯守驻镇治")
+_GENERIC_AFTER = {"路": frozenset("线上过途径程人口边旁费面灯军兵"), "市": frozenset("场民井集面值价镇舶易"),
+                  "省": frozenset("略钱力事份去悟亲视察城"), "郡": frozenset("县主王守国"), "城": frozenset("池墙门内外中下破陷守楼头墙郭邑市镇"), "府": frozenset("库兵军中内"), "州": frozenset("县郡府城"), "关": frozenset("系键口心注闭于联切连押"), "镇": frozenset("守压抚静国住"), "县": frozenset("令丞尉城")}
+# 路 is also a road: what a circuit's name never contains (派环庆路 is 派 + 环庆路, not a name)
+_NOT_IN_CIRCUIT = frozenset("分使责派但这条所率需要别构筑走马馬辟言几非坡径海小大兵军軍经經由沿")
+_GENERIC_NAMES = frozenset({"重镇", "都市", "城市", "街市", "夜市", "互市", "闹市", "门市", "上市", "集市", "股市", "开市", "罢市", "市",
+                            "行省", "本省", "各省", "该省", "全省", "外省", "节省", "反省", "自省", "内省", "省",
+                            "诸郡", "各郡", "本郡", "该郡", "全郡", "郡", "道路", "水路", "陆路", "去路", "归路", "后路", "来路", "前路", "大路", "小路", "山路", "马路", "公路", "铁路", "正路", "思路", "门路", "生路", "死路", "活路", "此路", "该路", "各路", "诸路", "分路", "本路", "全路", "同路", "迷路", "带路", "引路", "让路", "开路", "绕路", "中路", "东路", "西路", "南路", "北路", "左路", "右路", "两路", "三路", "他路", "别路", "旁路", "岔路", "险路", "要路", "粮路", "运路", "兵路", "军路", "路路", "政府", "幕府", "官府", "王府", "知府", "首府", "神州", "九州", "中州", "外州", "京城", "都城", "坚城", "孤城", "全城", "满城", "攻城", "守城", "出城", "入城", "屠城", "围城", "空城", "边城", "长城", "筑城", "城关", "海关", "雄关", "边关", "过关", "险关", "入关", "出关", "难关", "通关", "有关", "相关", "机关", "知州", "知府", "进城", "出城", "州府", "本州", "该州", "州县", "郡县", "诸县", "各县", "数县", "乡镇", "城镇", "重镇", "市镇", "军镇", "边镇", "藩镇", "坐镇", "镇守", "镇压"})
 
 
 def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: PolityTable | None,
@@ -571,7 +802,8 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
     has two characters (金臨洮府 → 臨洮府, but 平夏城 keeps its 夏).
     """
     suffixes = [m.start() for m in _SUFFIX_AT.finditer(hans)]  # only these can end a name
-    if not suffixes:
+    natures = [m.start() for m in _NATURE_AT.finditer(hans)]
+    if not suffixes and not natures and not extendable:
         return []
     n = len(hans)
     taken = bytearray(n)
@@ -588,6 +820,14 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
         nxt = hans[i + 1] if i + 1 < len(hans) else ""
         if nxt and nxt in _GENERIC_AFTER.get(ch, ()):
             continue
+        if ch == "路" and extendable:
+            # 河北 + 東路, 大名府 + 路: a circuit named after a known region or prefecture
+            e = i if i in extendable else (i - 1 if i - 1 in extendable and hans[i - 1] in "东西南北" else None)
+            if e is not None:
+                out.append((extendable[e], i + 1))
+                for t in range(extendable[e], i + 1):
+                    taken[t] = True
+                continue
         if (extendable and i in extendable and hans[i - 1] not in _SETTLEMENT_SUFFIX
                 and hans[extendable[i]:i + 1] not in _GENERIC_NAMES):
             out.append((extendable[i], i + 1))  # 襄陽 (known) + 府
@@ -602,8 +842,125 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
             if c in shorts and len(c) == 1 and i - j + 1 >= 2:
                 break
             j -= 1
-        if i - j < 1 or hans[j:i + 1] in _GENERIC_NAMES:
-            continue
+        if i - j < 1 or hans[j:i + 1] in _GENERIC_NAMES or hans[i - 1:i + 1] == "重镇":
+            continue  # 川東重鎮: "a key town of eastern Sichuan", not a name
+        if ch == "路" and (i - j < 2 or any(c in _NOT_IN_CIRCUIT for c in hans[j:i])):
+            continue  # circuits have names of two characters or more: 鄜延路, 河东南路
+        if ch == "省":
+            continue  # a province only after a known name (吉林 + 省): 尚書省 is a department
         out.append((j, i + 1))
         taken[j:i + 1] = b"\x01" * (i + 1 - j)
+    # Mountains, rivers and lakes (馬鐙山, 白溝河, 斡鄰濼): stricter, as these characters are
+    # common words too: a body of two or three characters right after a word that introduces a
+    # place (攻破馬鐙山, 敗…于銀胡蘆山, 至斡鄰濼), the longest such body.
+    for i in natures:
+        if taken[i]:
+            continue
+        end = i + 2 if hans[i:i + 2] in _NATURE_TWO else i + 1
+        if end < len(hans) and hans[end] in _NATURE_GENERIC_AFTER:
+            continue
+        j = next((i - n for n in (3, 2) if i - n > 0 and hans[i - n - 1] in _PLACE_INTRO
+                  and not any(taken[t] or hans[t] in _NOT_IN_NAME or hans[t] in _PLACE_INTRO
+                              for t in range(i - n, i))), None)
+        if j is None or hans[j:end] in _GENERIC_NAMES or any(c in _SETTLEMENT_SUFFIX for c in hans[j:i]):
+            continue
+        out.append((j, end))
+        for t in range(j, end):
+            taken[t] = True
+    # 華北 + 平原, 四川 + 盆地: a known region's plain or basin
+    for e, start in (extendable or {}).items():
+        if hans[e:e + 2] in _NATURE_TWO and not any(taken[t] for t in range(e, e + 2)):
+            out.append((start, e + 2))
+            for t in range(start, e + 2):
+                taken[t] = True
     return out
+
+
+_PLACE_INTRO = frozenset("于於至到在抵经过破克越渡往入出自从屯驻守围、，。（和及与的")
+# offices and honours come in lists too (贈太師、上柱國): never a place or a person
+_GENERIC_IN_LISTS = ("州县", "州縣", "郡县", "郡縣", "诸州", "诸郡")
+_NOT_LISTED = frozenset("太师尉柱赠傅保徒空卿丞然而没者")
+_LIST_END = frozenset("、，。；：（()）「」“”《》的和及与并 \t")
+
+
+def discover_in_lists(hans: str, known: list[tuple[int, int, str | None]],
+                      is_name: Callable[[str], bool] = lambda _: False) -> list[tuple[int, int, str]]:
+    """(start, end, class) of unnamed items of 、-lists whose neighbour item is a known place or
+    person: 攻佔中都路的懷萊、紫陽關 (懷萊 is a place), 孟珙和孟璟、孟璋 (孟璋 shares a known
+    person's surname). Items are two or three characters, not numbers."""
+    exact = {(a, b): cls for a, b, cls in known}
+    covered = [False] * len(hans)
+    for a, b, _ in known:
+        for t in range(max(a, 0), min(b, len(hans))):
+            covered[t] = True
+    items: list[list[tuple[int, int]]] = []  # chains of (start, end) items joined by 、
+    chain: list[tuple[int, int]] = []
+    for p, ch in enumerate(hans):
+        if ch != "、":
+            continue
+        e = p
+        if e > 0 and hans[e - 1] in "）)":  # 宣德州（今河北宣化）、: the item before its gloss
+            depth, e = 0, e - 1
+            while e >= 0:
+                depth += hans[e] in "）)"
+                depth -= hans[e] in "（("
+                if depth == 0:
+                    break
+                e -= 1
+        s0 = e
+        while s0 > 0 and hans[s0 - 1] not in _LIST_END and hans[s0 - 1] not in _NOT_IN_NAME and e - s0 < 6:
+            s0 -= 1  # 進至岐溝、涿州: the first item starts after the verb
+        left = (s0, e)
+        n = p + 1
+        while n < len(hans) and hans[n] not in _LIST_END and n - p - 1 < 6:
+            n += 1
+        right = (p + 1, n)
+        if chain and chain[-1] == left:
+            chain.append(right)
+            continue
+        if chain:
+            items.append(chain)
+        chain = [left, right]
+        if s0 >= 1 and hans[s0 - 1] in "和及与":  # 孟珙和孟璟、孟璋: the first of the list before 和
+            before = [(a, b) for a, b, _ in known if b == s0 - 1]
+            if before:
+                chain.insert(0, before[0])
+    if chain:
+        items.append(chain)
+    for chain in items:  # the last item runs on into the sentence: 孟瑛一起 → 孟瑛
+        a, b = chain[-1]
+        cut = next((t for t in range(a, b) if hans[t] in _NOT_IN_NAME), b)
+        pa, pb = chain[-2]
+        if cut - a > 3 and hans[pa] == hans[a] and pb - pa <= 3:
+            cut = a + (pb - pa)  # 孟璋、孟瑛兄弟: a brother's name as long as the one before
+        chain[-1] = (a, cut)
+    out: list[tuple[int, int, str]] = []
+    changed = True
+    while changed:  # a found item is a known neighbour of the next: 孟璟、孟璋、孟瑛
+        changed = False
+        for chain in items:
+            for i, (a, b) in enumerate(chain):
+                # 术赤、察合台、窩闊台: names the corpus links, untyped, beside a known person
+                untyped = ((a, b) in exact and exact[(a, b)] is None) or ((a, b) not in exact and is_name(hans[a:b]))
+                if any(g in hans[a:b] for g in _GENERIC_IN_LISTS):
+                    continue  # 河東、北州縣: "the prefectures and counties of the north", no name
+                if ((a, b) in exact and not untyped) or not 2 <= b - a <= 4 or (any(covered[a:b]) and not untyped) \
+                        or not all("\u4e00" <= c <= "\u9fff" and c not in _NOT_IN_NAME and c not in _NOT_LISTED
+                                   for c in hans[a:b]):
+                    continue
+                for j in (i - 1, i + 1):
+                    cls = exact.get(chain[j]) if 0 <= j < len(chain) else None
+                    found = "Place" if cls in ("Place", "City") else \
+                        "Person" if cls in ("Person", "Ruler") and (untyped or hans[chain[j][0]] == hans[a]) else None
+                    if found:
+                        out.append((a, b, found))
+                        exact[(a, b)] = found
+                        changed = True
+                        break
+    return sorted(out)
+
+
+_NATURE_SUFFIX = frozenset("山河泊泺泡沟堤岭冈")
+_NATURE_AT = re.compile("[" + "".join(sorted(_NATURE_SUFFIX)) + "]")
+_NATURE_TWO = frozenset({"山脉", "平原", "盆地", "草原", "高原", "地区"})
+_NATURE_GENERIC_AFTER = frozenset("上下中里内外顶头脚腰坡区势林水流域岸边谷道公王侯寺庙前后之的间")

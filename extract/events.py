@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .article import Article, Span
 from .dates import DateContext, EraTable, find_dates
@@ -38,14 +38,16 @@ _FORT = frozenset("寨砦堡城关關")
 _GLOSS = re.compile(r"^[（(][^（）()]{1,12}[）)][、及和与與]?$")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
 # Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|愿|願|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋|图谋|试图|拟|将要|要求|请求|建议|劝|命令|令|下令|诏|如果|若|假如|倘")
+_INTENT = re.compile(r"欲|想|走向|策略|应当|應當|应该|應該|商议|商議|大计|大計|会发起|會發起|将会|將會|战略|戰略|方法|(?<![遗遺心志])[愿願]|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|(?<![县縣阳陽州城府山江])令|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
+# 接受西夏的請求，把…割給夏國: a request granted is no longer a plan
+_GRANTED = re.compile(r"接受|应允|應允|准其|允其")
 _AGREE = re.compile(r"同意|答应|答應|允许|允許|许诺|許諾")
 _PURPOSE = re.compile(r"^[^，。]{0,6}?的?(?:策略|计划|計劃|目的|战略|戰略|政策|意图|意圖|口号|口號|主张|主張|方针|方針|野心|企图)")
-_NEGATION = ("不", "未", "没", "無", "无", "非", "莫", "勿", "未能", "不能", "无法", "無法", "不敢", "不得")
-_PREPOSITIONS = frozenset("与與和同向对對在于於从從至到自及跟替给給把将將被为為")
+_NEGATION = ("不", "未", "没", "無", "无", "非", "莫", "勿", "未能", "不能", "无法", "無法", "不敢", "不得", "无力", "無力")
+_PREPOSITIONS = frozenset("与與和同向对對在于於从從至到自及跟替给給把将將被为為随隨")
 _COORDINATION = re.compile(r"^(?:、|及|和|与|與|并|並|以及|跟|,|，)$")
 
 
@@ -160,6 +162,14 @@ class _ArticleState:
         self.home: str | None = None
         self.subject: str | None = None
         self.military_agents: tuple[str, ...] = ()
+        self.last_side: str | None = None  # the polity the text last had fighting
+        self.last_city: str | None = None  # the place this sentence or the one before last named
+        self.sentence_city: str | None = None
+        self.section_city: str | None = None  # the last place the text named: what 城內 is inside
+        self.prev_polities: tuple[str, ...] = ()  # the polities the sentence before named
+        self.sentence_polities: tuple[str, ...] = ()
+        self.besieger: dict[str, str] = {}  # place -> the polity the text last had attacking it
+        self.passive_from: str | None = None  # the subject before a 被 clause handed it to the actor
         self.reset()
 
     def short_polity(self, ch: str) -> str | None:
@@ -189,7 +199,8 @@ class _ArticleState:
 
 def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequence[Entity], topic: str | None,
                    triggers: TriggerTable, eras: EraTable | None = None,
-                   polities: PolityTable | None = None) -> list[Event]:
+                   polities: PolityTable | None = None,
+                   periods: Sequence[tuple[str, str, int, int]] = ()) -> list[Event]:
     """Every event the article states, in text order, each with its evidence sentence."""
     info = {e.key: EntityInfo(e.cls, e.ruler_of, e.affiliation) for e in entities}
     linked: dict[str, int] = {}
@@ -234,7 +245,17 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
         hans = to_hans(sentence.text)
         if len(hans) != len(sentence.text):
             hans = sentence.text
+        _armies_of_links(local, hans, state)
         _link_commanders(local, hans)
+        _link_envoys(local, hans, state)
+        # what a bare 城 refers to (攻城北, 先於蒙軍入城): the last place this sentence or the one
+        # before it named
+        state.last_city = state.sentence_city  # the sentence before's: this one's are looked up by position
+        state.prev_polities = state.sentence_polities
+        state.sentence_polities = tuple(_polity_of(m, state) for m in local if _is(m.cls, POLITY))
+        state.sentence_city = next((m.key for m in reversed(local) if m.cls == "City" and m.via != "descriptive"), None)
+        if state.sentence_city:
+            state.section_city = state.sentence_city
         for m in local:
             if m.serves:  # 蒙古木華黎 once: he serves 蒙古 for the rest of the article
                 known = state.info.get(m.key, EntityInfo(m.cls, None, None))
@@ -243,11 +264,68 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
 
         found = _sentence_events(article, sentence.text, hans, sentence.span, local, triggers, state,
                                  dates, eras, sentence.kind)
+        if sentence.section == -1 and not events and not found:
+            found = _lifespan_death(sentence.text, hans, sentence.span, local, state, eras)
         if wants_side and state.side is None and sentence.section == -1:
             # the side of a war article: the agent of the first deed its lead tells
             state.side = next((e.roles[0][1] for e in found if e.kind in MILITARY), None)
         events.extend(found)
-    return events
+    if periods and polities is not None:
+        events = [_in_period(e, periods, polities) for e in events]
+    # a polity never acts on itself (宋朝 and 南宋 of one deed, once the year has decided)
+    return [e for e in events if not (len(e.roles) == 2 and e.roles[0][0] == "agent" and e.roles[0][1] == e.roles[1][1])]
+
+
+def _in_period(event: Event, periods: Sequence[tuple[str, str, int, int]], polities: PolityTable) -> Event:
+    """宋朝 in an event of 1233 is 南宋: a polity named by a short name it shares with polities
+    that have periods (polities.tsv) is the one whose period holds the event's year."""
+    if event.year is None:
+        return event
+    roles = []
+    for role, k in event.roles:
+        for polity, short, first, last, before in periods:
+            if short and key(polity) != k and k in polities.shorts.get(to_hans(short), ()) and first <= event.year < last:
+                k = key(polity)
+                break
+            if before and key(polity) == k and event.year < first:
+                k = key(before)  # 元朝 in 1259 is still 蒙古帝國
+                break
+        roles.append((role, k))
+    roles_t = tuple(roles)
+    if roles_t == event.roles:
+        return event
+    if event.kind == "Alliance":
+        roles_t = tuple(sorted(roles_t))
+    return replace(event, roles=roles_t)
+
+
+def _armies_of_links(local: list[_M], hans: str, state: _ArticleState) -> None:
+    """[蒙古](…/蒙古)軍: a link to a people or a land, followed by 軍/兵, is its polity's army."""
+    if state.polities is None:
+        return
+    for i, m in enumerate(local):
+        if m.cls is None and hans[m.end:m.end + 1] in ("军", "兵") and m.end - m.start >= 2:
+            keys = state.polities.shorts.get(hans[m.start:m.end])
+            if keys:
+                polity = state.prefer(keys[0])
+                cls = state.info.get(polity, EntityInfo("Polity", None, None)).cls or "Polity"
+                local[i] = _M(m.start, m.end + 1, polity, cls, "army")
+
+
+_SENT = re.compile(r"^(?:派|遣|派遣|命|令|命令)(?:大将|部将|将领|将军|大臣|使者|使臣)?$")
+
+
+def _link_envoys(local: list[_M], hans: str, state: _ArticleState) -> None:
+    """夏崇宗派大將李良輔: whom a ruler sends serves the ruler's polity."""
+    for i, b in enumerate(local):
+        if i == 0 or b.serves or not _is(b.cls, PERSON):
+            continue
+        a = local[i - 1]
+        if _SENT.match(hans[a.end:b.start]):
+            info = state.info.get(a.key)
+            polity = (info.ruler_of or info.affiliation) if info and _is(a.cls, PERSON) else (a.key if _is(a.cls, POLITY) else None)
+            if polity:
+                b.serves = state.prefer(polity)
 
 
 def _link_commanders(local: list[_M], hans: str = "") -> None:
@@ -294,7 +372,9 @@ def _clause_head(hans: str, cs: int, ce: int, local: list[_M]) -> _M | None:
         if m.start >= ce or m.start - cs > 6:
             return None
         if _is(m.cls, AGENTIVE) and _HEAD_LEAD.match(hans[cs:m.start]):
-            return m
+            person = next((p for p in local if p.start > m.start and p.start - m.end <= 4 and p.serves == m.key
+                           and _is(p.cls, PERSON)), None)
+            return person or m  # 西夏將領嵬名令公…，更加戰敗身亡: the general, not his state
         return None
     return None
 
@@ -326,8 +406,11 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
     intent_open = False
     for ci, (cs, ce) in enumerate(clauses):
         head = heads[ci]
-        if head is not None or "被" in hans[cs:ce]:
-            intent_open = False  # a new subject: the intention of the clause before is over
+        if head is not None or "被" in hans[cs:ce] or _CONTRAST.match(hans[cs:ce]):
+            intent_open = False  # a new subject, or 但…: the intention of the clause before is over
+        if head is None and state.topic and _is(state.info.get(state.topic, EntityInfo(None, None, None)).cls, PERSON) \
+                and _opens_with_given_name(state.topic, hans[cs:ce]):
+            state.subject = state.topic  # 三月，淳即皇帝位: a biography calls its subject by his given name
         if head is not None:
             state.subject = _polity_of(head, state) if head.via in ("army", "commander") else head.key
         elif _SUBORDINATE.match(hans[cs:ce]) and ci + 1 < len(clauses) and heads[ci + 1] is not None:
@@ -342,11 +425,17 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
             if any(m.start <= ts < m.end or m.start < te <= m.end for m in local):
                 continue  # part of a name: 金滅遼之戰, 聯金滅遼
             before = hans[cs:ts]
-            if _negated(before) or _INTENT.search(before) or intent_open:
+            if trig.kind == "Alliance" and _BROKEN.search(before[-4:]):
+                continue  # 宋朝背棄盟約: an alliance broken, not made
+            if _negated(before) or (_INTENT.search(before) and not _GRANTED.search(before)) or intent_open:
                 continue
             if trig.kind != "Alliance" and _AGREE.search(before):
                 continue  # 同意聯合蒙古滅金: the alliance is a fact, the conquest a plan
-            if trig.kind != "Alliance" and _PURPOSE.search(hans[te:ce]):
+            if trig.kind in MILITARY and hans[te:te + 1] == "的" and _RETURNED.search(before):
+                continue  # 交還先前攻佔的商州: a capture long before, recalled as it is undone
+            if trig.kind in MILITARY and _NOMINAL.search(before):
+                continue  # 蒙古大軍的不斷追擊: the deed as a noun, the cause of something else
+            if trig.kind != "Alliance" and (_PURPOSE.search(hans[te:ce]) or _AS_GOAL.search(hans[te:ce])):
                 continue  # 滅金的策略: a strategy, not a deed
             if trig.kind == "Attack" and any(k2.kind == "Capture" and 0 <= s2 - te <= 1 for s2, _, k2 in found):
                 continue  # 出兵攻佔X: the capture is the fact, the marching out its lead-in
@@ -363,16 +452,26 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                 date = next((r for pos, r in resolved if r is not None), None)
             if _LATER.search(hans[cs:ts]) and not any(cs <= pos < ts for pos, _ in resolved):
                 date = None  # 為之後南侵北宋: later than the date before, by how much the text does not say
-            for role_set in _frame(trig, hans, cs, ts, te, ce, local, state):
+            roles_found = _frame(trig, hans, cs, ts, te, ce, local, state)
+            if trig.kind == "Capture" and hans[te:te + 1] != "的" and _FAILED.search(hans, te):
+                # 收復蒙古軍佔領的潞州，無果而退: tried, not taken
+                roles_found = [(("kind", "Attack"), *r) if r[0][0] != "kind" else r for r in roles_found]
+            for role_set in roles_found:
                 out.append(_event(trig, role_set, date, text, span))
-        if _INTENT.search(hans[cs:ce]):
+        if _INTENT.search(hans[cs:ce]) and not _GRANTED.search(hans[cs:ce]):
             intent_open = True  # 蒙軍欲借道宋境，繞道攻金: the plan runs on into the next clause
         bei = hans.find("被", cs, ce)
         if bei >= 0:
             # 被宋將孟珙截擊，攻下金鄧州: who acted on the subject acts in the clauses that follow
             actors = [m for m in local if bei < m.start < ce and _is(m.cls, AGENTIVE)]
             if actors:
+                if state.passive_from is None:
+                    state.passive_from = state.subject
                 state.subject = _polity_of(actors[0], state)
+    if state.passive_from is not None:
+        # …被金宣宗詔授為刺史。八月，在真定向蒙古軍投降: the actor of a passive acts on to the end
+        # of its sentence; the next one is about the subject again
+        state.subject, state.passive_from = state.passive_from, None
     return out
 
 
@@ -430,8 +529,12 @@ def _after_preposition(hans: str, m: _M) -> bool:
 
 
 # 于 ends 始于/终于 (verbs), it governs nothing there; 联合X makes X a partner, not the subject.
-_NOT_PREPOSITIONS = frozenset({"始于", "终于", "由于", "属于", "至于", "位于", "起于", "出于", "在于", "等于", "善于"})
-_CO_VERBS = frozenset({"联合", "协同", "会同", "连同", "率领", "派遣", "命令"})
+_NOT_PREPOSITIONS = frozenset({"始于", "终于", "由于", "属于", "至于", "位于", "起于", "出于", "在于", "等于", "善于",
+                               "大将", "部将", "守将", "名将", "主将", "副将", "猛将", "降将", "叛将", "骁将", "宋将",
+                               "金将", "辽将", "夏将", "蒙将", "元将"})
+_CO_VERBS = frozenset({"联合", "协同", "会同", "连同", "率领", "派遣", "命令", "支援", "配合"})
+# 率宋軍支援蒙古軍攻滅金國: the partner a co-verb names acts too
+_PARTNER_VERBS = frozenset({"联合", "协同", "会同", "连同", "支援", "配合"})
 
 
 def _polity_of(m: _M, state: _ArticleState) -> str:
@@ -466,39 +569,51 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
     after = [m for m in local if te <= m.start and m.end <= ce]
     if not after or after[0].start - te > gap:
         return []
+    if len(after) > 1 and _BEYOND.match(hans, after[0].end) and after[1].start == _BEYOND.match(hans, after[0].end).end():
+        after = after[1:]  # 拿下兀剌孩城以西的黑水城: the place beyond the landmark
     chain = [after[0]]
     for m in after[1:]:
         between = hans[chain[-1].end:m.start]
         if m.start == chain[-1].start:  # a coalition: same span, another polity
             chain.append(m)
         elif _OF_POLITY.match(between) and _is(chain[-1].cls, POLITY) and not _is(m.cls, POLITY):
-            if m.cls != "Place":
-                chain[-1] = m  # 金臨洮府: the city is the target
+            if m.cls != "Place" or not _allowed(chain[-1].cls, allowed):
+                chain[-1] = m  # 金臨洮府: the city is the target; 攻破金國呂堰: a capture takes places
             else:
                 break  # 攻金陝西: a region of the polity; the polity is the target
         elif between == "" and _is(chain[-1].cls, PLACE) and _is(m.cls, PLACE):
-            if hans[m.end - 1:m.end] in _FORT:
-                chain[-1] = m  # 麟州建寧寨: the fort in the prefecture
+            if hans[m.end - 1:m.end] in _FORT or hans[chain[-1].end - 1:chain[-1].end] == "路" or \
+                    (chain[-1].cls == "Place" and m.cls == "City"):  # 陝北保安: the region says where
+                chain[-1] = m  # 麟州建寧寨: the fort in the prefecture; 東京路遼陽府: the city in the circuit
             else:
                 chain.append(m)  # 開德府濮陽: two names of one place, both given
         elif _GLOSS.match(between):
             chain.append(m)  # 金州（安康）、光化軍: past a parenthesised gloss
-        elif _COORDINATION.match(between):
-            chain.append(m)
+        elif _COORDINATION.match(between) or _RELATIVE_THEN.match(between):
+            chain.append(m)  # 長江以北及四川盆地: the relative part stays with the first
         else:
             break
+    chain = [m for m in chain if not (hans[m.end - 1:m.end] == "主" and hans[m.end:m.end + 1] == "力")] \
+        if not armies else chain  # 金國主力: 金國's main force, not 金主 (its ruler)
     if armies:  # only the polities whose army the object is (消滅金國主力部隊)
+        chain = [_M(m.start, m.end - 1, m.key, m.cls, m.via) if hans[m.end - 1:m.end + 1] == "主力" else m for m in chain]
         return [m for m in chain if _is(m.cls, POLITY) and _ARMY_AFTER.match(hans, m.end)]
     return [m for m in chain if _allowed(m.cls, allowed) and not _RELATIVE.match(hans, m.end)
             and not (_is(m.cls, POLITY) and _ARMY_AFTER.match(hans, m.end))]
 
+
+# 先於蒙軍入城: who came second is named, the subject came first
+_AHEAD_OF = re.compile(r"^(?:先|早)(?:于|於)")
+_RELATIVE_THEN = re.compile(r"^(?:以[北南东西]|[北南东西]部|一带|附近)(?:、|及|和|与|以及)$")
+_BEYOND = re.compile(r"以[北南东西東]的|[北南东西東]面的|[北南东西東]部的")
 
 # 消滅金國主力部隊: the army, not the state
 _ARMY_AFTER = re.compile(r"主力|军队|軍隊|部队|部隊|大军|大軍|援军|援軍|残部|殘部|骑兵|騎兵|水军|水軍")
 
 
 # 遼朝的黃龍府, 宋朝首都汴京, 北宋麟州: a polity before a place only says whose place it is
-_OF_POLITY = re.compile(r"^(?:的|之|)(?:首都|都城|国都|國都|京城|京师|京師|境内|境內|边地|邊地|重镇|重鎮|城池|军事重镇|軍事重鎮|)(?:的|)$")
+_OF_POLITY = re.compile(r"^(?:的|之|)(?:首都|都城|国都|國都|京城|京师|京師|境内|境內|边地|邊地|重镇|重鎮|城池|军事重镇|軍事重鎮|"
+                        r"占领的|佔領的|所占的|所佔的|占据的|佔據的|控制的|)(?:的|)$")
 # 長江以北 is a region beside the river, not the river
 _RELATIVE = re.compile(r"以[北南东西東]|[北南东西東]部|沿岸|一带|一帶|附近|周边|周邊")
 
@@ -514,7 +629,10 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
            state: _ArticleState) -> list[tuple[tuple[str, str], ...]]:
     kind, frame = trig.kind, trig.frame
     before = hans[cs:ts]
-    passive = "被" in before or ("所" in before[-2:] and ("为" in before or "為" in before))
+    by_whom = _BY_WHOM.search(before) if kind == "Victory" else None
+    passive = "被" in before or ("所" in before[-2:] and ("为" in before or "為" in before)) \
+        or (by_whom is not None and any(cs + by_whom.start() < m.start and m.end <= ts and _is(m.cls, AGENTIVE)
+                                        for m in local))  # 為蒙古軍大敗: beaten by them
     military = kind in MILITARY
 
     def agents_of(ms: list[_M]) -> list[str]:
@@ -540,18 +658,60 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             agents = agents_of(agent_ms)
             targets = [m.key for m in target_ms[-1:]] or ([state.subject] if state.subject and kind != "Capture" else [])
             if not agents and military and targets:
-                # 唐州被攻克: by whoever was fighting there, as the text last said
-                agents = [a for a in state.military_agents if a not in targets]
+                # 蒙古軍揮軍直進…，蔡州被圍: by the subject the sentence has; 唐州被攻克: by whoever
+                # was fighting there, as the text last said
+                subject = [state.subject] if state.subject and _is(
+                    state.info.get(state.subject, EntityInfo(None, None, None)).cls, POLITY) else []
+                besiegers = [state.besieger[t] for t in targets if t in state.besieger] if kind == "Capture" else []
+                # 孟珙圍唐州 … 唐州被攻克: by who besieged it
+                agents = [a for a in besiegers if a not in targets] or [a for a in subject if a not in targets] \
+                    or [a for a in state.military_agents if a not in targets]
             if military:
                 targets = [_polity_of(_M(0, 0, t, state.info.get(t, EntityInfo(None, None, None)).cls, "subject"), state)
                            for t in targets]
         else:
             agents = agents_of(_agent_before(hans, cs, ts, local, state))
-            if not agents and _bare(before):
+            if agents and military:
+                partners = [m for m in local if cs <= m.start and m.end <= ts and m.start >= 2
+                            and hans[m.start - 2:m.start] in _PARTNER_VERBS and _is(m.cls, AGENTIVE)]
+                agents += [a for a in agents_of(partners) if a not in agents]
+            if not agents and military:
+                # 從遼景宗南伐: whom one follows on campaign leads it
+                led = [m for m in local if cs <= m.start and m.end == ts and m.start >= 1 and hans[m.start - 1] in "从從随隨"
+                       and _is(m.cls, AGENTIVE)]
+                agents = agents_of(led)
+            if not agents and (_bare(before) or _AHEAD_OF.match(before)):
                 agents = subject_agents()  # 繼續進攻金: the subject carries on; 蒙宋合作滅金: someone unknown
             if not agents and military and state.side:
                 agents = [state.side]
             target_ms = _targets_after(hans, te, ce, local, allowed)
+            here = [m.key for m in local if m.end <= ts and m.cls == "City" and m.via != "descriptive"]
+            city = (here[-1] if here else state.last_city) or (state.section_city if hans[te + 1:te + 2] in "内內中" else None)
+            if not target_ms and kind in ("Attack", "Capture") and city and \
+                    (hans[te:te + 1] == "城" or trig.word.endswith("城")) and hans[te + 1:te + 2] not in _NOT_THE_CITY:
+                # 攻城北: the city the text last named; 蒙宋聯軍已攻進城內: the one its section is about
+                target_ms = [_M(te, te + 1, city, "City", "anaphor")]
+            if kind == "Capture" and not target_ms:
+                beaten = [m for m in local if te <= m.start <= te + 1 and m.end <= ce and m.via == "army"
+                          and _is(m.cls, POLITY)]
+                if beaten and agents:
+                    # 連破蒙古軍二十四寨: to break an army is to beat its polity
+                    return [(("kind", "Victory"), ("agent", a), ("target", beaten[0].key)) for a in agents
+                            if a != beaten[0].key]
+            if kind == "Attack" and not target_ms and not trig.word in _COUNTER:
+                # 蒙古兵在西夏積石州侵掠而去: the place it happened is what was attacked
+                target_ms = [m for m in local if cs <= m.start and m.end <= ts and m.cls == "City"
+                             and re.search(r"[在于於][^，。]{0,4}$", hans[cs:m.start])][-1:]
+            if kind == "Attack" and not target_ms and trig.word in _CAMPAIGN and agents:
+                # 從遼景宗南伐，…陣斬宋將張師: a campaign to the south is against the enemy the sentence names
+                named = [_polity_of(m, state) for m in local if _is(m.cls, POLITY)]
+                enemy = [a for a in (*named, *state.prev_polities) if a not in agents]
+                target_ms = [_M(te, te, enemy[0], "Polity", "anaphor")] if enemy else []
+            if kind == "Attack" and not target_ms and trig.word in _COUNTER and agents:
+                # 蒙古軍攻至漢陽…，孟珙進至沌口反擊: back at whoever attacked; 令宋軍疲於應付…率軍追擊
+                named = [_polity_of(m, state) for m in local if m.end <= ts and _is(m.cls, POLITY)]
+                enemy = [a for a in (*state.military_agents, *state.prev_polities, *named) if a not in agents]
+                target_ms = [_M(te, te, enemy[-1], "Polity", "anaphor")] if enemy else []
             if kind == "Conquest" and not target_ms:
                 routed = [m for m in _targets_after(hans, te, ce, local, frozenset({"Polity", "Dynasty"}), armies=True)]
                 if routed:
@@ -574,12 +734,35 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 targets = [m.key for m in local if te <= m.start and m.end <= stop and _is(m.cls, POLITY)
                            and not _ARMY_AFTER.match(hans, m.end)][:1]
         targets = [t for t in targets if _target_ok(kind, t, state)]
+        if military:
+            agents = [_acting_side(a, targets, state) for a in agents]
+            if kind in ("Capture", "Attack") and not passive:
+                # 並成功拿下西夏的銀州: whose city it was did not take it; who was fighting did
+                owners = {p.key for p in local if te <= p.start and _is(p.cls, POLITY)
+                          and any(t.start >= p.end and _OF_POLITY.match(hans[p.end:t.start]) and t.key in targets
+                                  for t in local)}
+                if owners and set(agents) <= owners:
+                    agents = [a for a in (*state.military_agents, state.side) if a and a not in owners][:1]
+        if kind == "Attack" and agents:
+            for t in targets:
+                state.besieger[t] = agents[-1]
         for a in agents:
             for t in targets:
                 if a != t:
                     results.append((("agent", a), ("target", t)))
         if agents and kind in MILITARY:
             state.military_agents = tuple(agents)
+            sides = [a for a in agents if _is(state.info.get(a, EntityInfo(None, None, None)).cls, POLITY)]
+            if sides:
+                state.last_side = sides[-1]
+    elif frame == "ended" and kind == "Conquest" and _targets_after(hans, te, ce, local, POLITY, gap=0) \
+            and (_agent_before(hans, cs, ts, local, state) or _bare(before)):
+        # 蒙古帝國滅亡西夏: the verb that usually ends a clause takes an object
+        agents = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
+        for a in agents:
+            for t in _targets_after(hans, te, ce, local, POLITY, gap=0)[:1]:
+                if a != t.key:
+                    results.append((("agent", a), ("target", t.key)))
     elif frame == "ended":
         # 西夏滅亡 (a polity ends), 襄陽府、隨州相繼失守 (places fall): to the last military agent
         wanted = PLACE if kind == "Capture" else POLITY
@@ -588,9 +771,26 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             return []
         targets = [m.key for m in target_ms] if kind == "Capture" else [target_ms[-1].key]
         for target in targets:
-            for a in state.military_agents:
+            for a in ([state.besieger[target]] if kind == "Capture" and target in state.besieger
+                      else state.military_agents):
                 if a != target:
                     results.append((("agent", a), ("target", target)))
+    elif frame == "routed":
+        # 西夏在質孤堡被金兵戰敗 (by whom the text says), 夏神宗…圍攻金定西城，戰敗 (by the
+        # enemy the sentence named before): the side that lost is the clause's subject
+        bei = before.rfind("被")
+        if bei >= 0:
+            victors = agents_of([m for m in local if cs + bei < m.start and m.end <= ts and _is(m.cls, AGENTIVE)])
+            victims = agents_of([m for m in local if cs <= m.start and m.end <= cs + bei and _is(m.cls, AGENTIVE)
+                                 and not _after_preposition(hans, m)]) or subject_agents()
+        else:
+            victims = agents_of(_agent_before(hans, cs, ts, local, state)) or (subject_agents() if _bare(before) else [])
+            enemies = [_polity_of(m, state) for m in local if m.end <= cs and _is(m.cls, POLITY)]
+            victors = [e for e in enemies if e not in victims][-1:]
+        for a in victors:
+            for t in victims:
+                if a != t:
+                    results.append((("agent", a), ("target", t)))
     elif frame == "victim":
         victims = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
         victors = agents_of([m for m in _targets_after(hans, te, ce, local, frozenset(AGENTIVE)) if _is(m.cls, AGENTIVE)])
@@ -606,50 +806,89 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         if state.subject and not any(not _after_preposition(hans, m) for m in parties_ms if m.end <= ts):
             parties.insert(0, _polity_of(_M(0, 0, state.subject, None, "subject"), state))
         parties = sorted(set(parties))
+        if len(parties) == 1:
+            # 南宋答覆西夏，聯兵抗金: the partner is the one the sentence's clause before addressed
+            before_ms = [m for m in local if m.end <= cs and _is(m.cls, POLITY) and _polity_of(m, state) not in parties]
+            if before_ms and hans.rfind("，", 0, cs) <= before_ms[-1].start:
+                parties = sorted({*parties, _polity_of(before_ms[-1], state)})
         if len(parties) >= 2:
             results.append(tuple(("party", p) for p in parties))
     elif frame == "cession":
         agents = agents_of(_agent_before(hans, cs, ts, local, state)) or subject_agents()
         later = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)]
         recipients = [_polity_of(m, state) for m in later[:1]]
+        if agents and all(_ruler_polity(a, state) in recipients for a in agents):
+            agents = subject_agents()  # 金朝接受西夏的請求，把…割給夏國: the asker is not the giver
         for a in agents:
             a = _ruler_polity(a, state)
             for r in recipients:
                 if a != r:
                     results.append((("agent", a), ("recipient", r)))
     elif frame == "surrender":
+        if _DEMOTED.match(hans[te:ce]) or hans[te:te + 1] == "其":
+            return []  # 降天祚皇帝為湘陰王: a demotion; 降其部眾: receiving a surrender, told by its verb's subject
         clause_ms = [m for m in local if cs <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)]
         governed = [m for m in clause_ms if _after_preposition(hans, m) and hans[m.start - 1] in "向于於"]
         after = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, AGENTIVE)][:1]
         target_ms = governed or after
         agent_ms = [m for m in clause_ms if m.end <= ts and m not in target_ms and not _after_preposition(hans, m)]
+        chosen = agent_ms[-1:]
+        for m in reversed(agent_ms[:-1]):  # 李英、申州安撫張林、漢兒將領劉儀…投降: all of them
+            gap = hans[m.end:chosen[0].start]
+            if _is(m.cls, PERSON) and _is(chosen[0].cls, PERSON) and gap.startswith("、") and len(gap) <= 8 \
+                    and not state.triggers.find(gap):
+                chosen.insert(0, m)
+            else:
+                break
         agents = [_ruler_polity(_polity_of(m, state) if m.via in ("army", "commander") else m.key, state)
-                  for m in agent_ms[-1:]]
-        if not agents and state.subject:
-            agents = [_ruler_polity(state.subject, state)]
+                  for m in chosen]
+        if not agents and state.subject and (_bare(before) or _HAS_PLACE_ONLY.match(before)):
+            subject = state.subject
+            topic_info = state.info.get(state.topic) if state.topic else None
+            subject_info = state.info.get(subject)
+            if topic_info is not None and topic_info.cls == "Person" and subject != state.topic \
+                    and subject_info is not None and subject_info.cls == "Ruler":
+                subject = state.topic  # 宣宗將他封為恆山公。八月，在真定向蒙古軍投降: he, the article's man
+            agents = [_ruler_polity(subject, state)]
         targets = [_polity_of(m, state) for m in target_ms[:1]]
         if not targets and state.home and all(a != state.home for a in agents):
             targets = [state.home]  # 移剌瑗舉州投降 in 孟珙's article: to the side the article follows
+        if not targets and state.military_agents and not state.home:
+            # 攻破會州城，金守將烏古論世顯投降: to whoever just took his city
+            last = state.military_agents[-1]
+            if all(a != last and _polity_of(m, state) != last for a, m in zip(agents, chosen)):
+                targets = [last]
+        if not targets and state.side and agent_ms[-1:] and agent_ms[-1].cls == "Ruler" \
+                and all(a != state.side for a in agents):
+            targets = [state.side]  # 末帝出城投降 in a war's article: a ruler gives up to the other side
         for a in agents:
             for t in targets:
                 if a and a != t:
                     results.append((("agent", a), ("target", t)))
     elif frame == "accession":
         persons = _agent_before(hans, cs, ts, local, state, person_only=True)
+        if persons and _DEPOSED.search(hans, max(cs, persons[-1].start - 2), persons[-1].start):
+            persons = []  # 廢襄宗自立: the deposed does not accede
         if not persons and _bare(before) and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
             persons = [_M(0, 0, state.subject, "Person", "subject")]
+        topic_is_person = state.topic and _is(state.info.get(state.topic, EntityInfo(None, None, None)).cls, PERSON)
+        if not persons and topic_is_person and (_DEPOSED.search(before) or _given_name_of(state.topic, before)):
+            # a biography's own subject: 廢襄宗自立 in 夏神宗's article, 淳即皇帝位 in 耶律淳's
+            persons = [_M(0, 0, state.topic, "Person", "subject")]
         shiwei = hans.find("是为", te)
         if shiwei >= 0:
             # 趙構在南京應天府稱帝，是為宋高宗: the new ruler is named after 是為
             named = [m for m in local if shiwei + 2 <= m.start <= shiwei + 3 and _is(m.cls, PERSON)]
             persons = named or persons
         for p in persons[-1:]:
-            polity = trig.polity or _polity_for_person(p.key, local, state)
+            polity = trig.polity or _polity_for_person(p.key, local, state, hans)
             if polity:
                 results.append((("agent", p.key), ("target", polity)))
                 old = state.info.get(p.key, EntityInfo("Ruler", None, None))
                 state.info[p.key] = EntityInfo(old.cls, polity, old.affiliation)  # he rules it from now on
     elif frame == "handover":
+        if "位" not in trig.word and "位" not in hans[cs:ts]:
+            return []  # 傳給 hands over the throne only when the clause says so (帝位只好傳給李睍)
         heirs = [m for m in local if te <= m.start and m.end <= ce and _is(m.cls, PERSON)]
         giver = _agent_before(hans, cs, ts, local, state, person_only=True)
         giver_key = giver[-1].key if giver else state.subject
@@ -660,8 +899,17 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 results.append((("agent", h.key), ("target", target)))
     elif frame == "death":
         persons = _agent_before(hans, cs, ts, local, state, person_only=True)
+        if trig.word.startswith("所"):
+            # 苗道潤為其副使賈瑀所殺: the one killed stands before 為, his killer after it
+            wei = max(before.rfind("为"), before.rfind("為"), before.rfind("被"))
+            persons = [m for m in local if cs <= m.start and m.end <= cs + wei and _is(m.cls, PERSON)] if wei >= 0 else []
         if not persons and _bare(before) and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
-            persons = [_M(0, 0, state.subject, "Person", "subject")]
+            subject = state.subject
+            topic_info = state.info.get(state.topic) if state.topic else None
+            if topic_info is not None and topic_info.cls == "Person" and subject != state.topic \
+                    and state.info.get(subject, EntityInfo(None, None, None)).cls == "Ruler":
+                subject = state.topic  # 韓琦's article, after 宋神宗 was named: 病死 is his own death
+            persons = [_M(0, 0, subject, "Person", "subject")]
         for p in persons[-1:]:
             results.append((("agent", p.key),))
     elif frame == "killed":
@@ -678,6 +926,85 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
     return results
 
 
+# 攻城略地, 城池, 城牆: 城 as a word of its own, not the city named before
+_NOT_THE_CITY = frozenset("略池墙牆门門市镇鎮郭邑")
+
+
+# 夏神宗李遵頊（1163年－1226年）: the years of a life, glossed after the name
+_LIFESPAN = re.compile(r"[（(](?:公元)?前?\d{1,4}年[^（）()]{0,10}?[－—–~～-](?:公元)?(前?\d{1,4}年)[^（）()]{0,10}[）)]")
+
+
+def _lifespan_death(text: str, hans: str, span: Span, local: list[_M], state: _ArticleState,
+                    eras: EraTable | None) -> list[Event]:
+    """A biography's lead gives its man's years after his name: the second is his death."""
+    topic = state.info.get(state.topic) if state.topic else None
+    if topic is None or not _is(topic.cls, PERSON):
+        return []
+    own = [m for m in local if m.key == state.topic and m.start < 20]
+    if not own:
+        return []
+    m = _LIFESPAN.match(hans, own[0].end)
+    if not m or "在位" in m.group() or "在任" in m.group():
+        return []  # （1206年－1227年在位）: a reign, not a life
+    date = None
+    context = DateContext()
+    for dm in find_dates(text[m.start(1):m.end(1)], eras=eras):
+        date = context.resolve(dm)
+    if date is None:
+        return []
+    trig = Trigger("Death", hans[m.start():m.end()], "death", frozenset(), None)
+    return [_event(trig, (("agent", state.topic),), date, text, span)]
+
+
+def _acting_side(agent: str, targets: list[str], state: _ArticleState) -> str:
+    """A commander whose allegiance nothing tells (孛魯組織大軍進攻西夏) fights for the side the
+    text last had fighting, unless that side is his target."""
+    i = state.info.get(agent)
+    if i is None or not _is(i.cls, PERSON):
+        return agent
+    side = state.last_side or state.home  # 曹彬's article: his men fight for 北宋
+    if side is None or side in targets:
+        return agent
+    return side
+
+
+_DEPOSED = re.compile(r"[废廢]")
+# 在真定向蒙古軍投降: nothing but where and to whom before the verb; the subject carries on
+_HAS_PLACE_ONLY = re.compile(r"^[在于於].{0,8}$")
+_FAILED = re.compile(r"无果|無果|未果|不克|失败|失敗|未能攻")
+_BROKEN = re.compile(r"背弃|背棄|撕毁|撕毀|破坏|破壞")
+_RETURNED = re.compile(r"交还|交還|归还|歸還|先前|此前|之前")
+_AS_GOAL = re.compile(r"作[为為][^，。]{0,12}目[标標]")
+_BY_WHOM = re.compile(r"[为為][^，。为為]{1,8}$")
+_CAMPAIGN = frozenset({"南伐", "北伐", "南征", "北征", "西征", "东征", "南侵"})
+_NOMINAL = re.compile(r"的(?:不断|不斷|连续|連續|多次|屡次|屢次)?$")
+_COUNTER = frozenset({"反击", "反攻", "还击", "迎击", "追击", "追杀"})
+_CONTRAST = re.compile(r"^(?:但|然而|可是|却|卻|不过|不過)")
+_DEMOTED = re.compile(r"^[^，。；]{1,8}?[为為](?:[^，。；]{1,4}?)(?:王|公|侯|妃)")
+
+
+def _opens_with_given_name(topic: str, clause: str) -> bool:
+    """Does the clause open (after a date or a connective) with the topic's given name?"""
+    for n in (2, 1):
+        given = topic[-n:]
+        if len(topic) > n:
+            i = clause.find(given)
+            if i >= 0 and _HEAD_LEAD.match(clause[:i]) and (i + n >= len(clause) or not clause[i + n] in "之的氏"):
+                return True
+    return False
+
+
+def _given_name_of(topic: str, before: str) -> bool:
+    """Does the clause before the verb end with the topic's given name (淳 of 耶律淳)?"""
+    stripped = before.rstrip()
+    for n in (1, 2):
+        given = topic[-n:]
+        if len(topic) > n and stripped.endswith(given) and (len(stripped) == n or not "\u4e00" <= stripped[-n - 1] <= "\u9fff"
+                                                         or stripped[-n - 1] in "，。、；："):
+            return True
+    return False
+
+
 def _trigger_starts(hans: str, te: int, ce: int, state: _ArticleState) -> list[int]:
     return [te + s for s, _, trig in state.triggers.find(hans[te:ce]) if trig.kind != "Alliance"]
 
@@ -689,9 +1016,9 @@ def _bare(before: str) -> bool:
 
 
 # Marching words that may open a clause whose subject carries on: 進兵攻佔, 分兵攻打, 派兵萬騎攻
-_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨在当當于於自待]|继续|繼續|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
+_LEAD_IN = re.compile(r"^(?:[又再遂乃即便亦也先后後随隨在当當于於自待仍并並]|继续|繼續|坚持|堅持|仍然|成功|顺利|順利|一举|一舉|首先|遣使|派使|遣人|派人|陆续|陸續|相继|相繼|接连|接連|逐步|他|她|再度|再次|进兵|進兵|出兵|分兵|发兵|發兵|派兵|遣兵|领兵|領兵|率兵|"
                       r"率军|率軍|率部|引兵|举兵|舉兵|起兵|进|進|反|转|轉|复|復|乘胜|乘勝|趁机|趁機|战败|戰敗|兵败|兵敗|更加|最终|最終|终于|終於|后|後|"
-                      r"[兵军軍骑騎步马馬万萬千百十数數余餘])*$")
+                      r"[兵军軍骑騎步马馬万萬千百十数數余餘一二三四五六七八九两兩0-9])*$")
 
 
 def _target_ok(kind: str, key: str, state: _ArticleState) -> bool:
@@ -717,10 +1044,15 @@ def _ruler_polity(key: str | None, state: _ArticleState) -> str | None:
     return key
 
 
-def _polity_for_person(person: str, local: list[_M], state: _ArticleState) -> str | None:
+def _polity_for_person(person: str, local: list[_M], state: _ArticleState, hans: str = "") -> str | None:
     i = state.info.get(person)
     if i is not None and (i.ruler_of or i.affiliation):
         return i.ruler_of or i.affiliation
+    named = re.search(r"国号|國號|史称|史稱", hans)
+    if named:  # 李元昊脫宋自立…建國號「大夏」，史稱「西夏」: the state he founded
+        after = [m.key for m in local if m.start >= named.start() and _is(m.cls, POLITY)]
+        if after:
+            return after[-1]
     polities = [m.key for m in local if _is(m.cls, POLITY)]
     if polities:
         return polities[0]

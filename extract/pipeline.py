@@ -23,7 +23,8 @@ def build_lexicon(articles: Iterable[Article], resources: Resources | None = Non
     resources = resources or default_resources()
     return Lexicon.from_articles(articles, resources.aliases, resources.polities, resources.class_rules,
                                  resources.clans,
-                                 (n for era in resources.eras for n in (era.name, *era.aliases)))
+                                 (n for era in resources.eras for n in (era.name, *era.aliases)),
+                                 ((n, era.polity, era.ruler) for era in resources.eras for n in (era.name, *era.aliases)))
 
 
 def extract_article(article: Article, lexicon: Lexicon, resources: Resources | None = None) -> ArticleFacts:
@@ -31,7 +32,7 @@ def extract_article(article: Article, lexicon: Lexicon, resources: Resources | N
     resources = resources or default_resources()
     topic, entities, mentions = extract_entities(article, lexicon, resources.class_rules)
     events = extract_events(article, mentions, entities, topic, resources.triggers, resources.eras,
-                            resources.polities)
+                            resources.polities, resources.periods)
     conflict = conflict_facts(article, mentions, entities, topic, resources.eras)
     if conflict:
         entities = [replace(e, **conflict) if e.key == topic else e for e in entities]

@@ -36,6 +36,21 @@ class Resources:
     triggers: TriggerTable
     eras: EraTable
     clans: tuple[tuple[str, ...], ...] = ()
+    periods: tuple[tuple[str, str, int, int, str], ...] = ()  # polities.tsv: see periods_of
+
+
+def periods_of(rows: list[list[str]]) -> tuple[tuple[str, str, int, int, str], ...]:
+    """The polities of polities.tsv that have a period: (polity, shared short name or "", first
+    year, last year, predecessor or ""): one row per short name it shares, and one for what it
+    was before its first year (元朝 before 1271: 蒙古帝國)."""
+    out = []
+    for r in rows:
+        if len(r) >= 4 and r[2] and r[3]:
+            shared = [s for s in r[1].split("|") if sum(s in (o[1].split("|") if len(o) > 1 else ()) for o in rows) > 1]
+            out += [(r[0], s, int(r[2]), int(r[3]), "") for s in shared]
+            if len(r) >= 5 and r[4]:
+                out.append((r[0], "", int(r[2]), int(r[3]), r[4]))
+    return tuple(out)
 
 
 def _table(name: str) -> list[list[str]]:
@@ -49,6 +64,7 @@ def default_resources() -> Resources:
         class_rules=ClassRules.from_rows(_table("class_rules.tsv")),
         aliases=tuple(tuple(r) for r in _table("aliases.tsv")),
         polities=PolityTable.from_rows(_table("polities.tsv"), _table("armies.tsv")),
+        periods=periods_of(_table("polities.tsv")),
         triggers=TriggerTable(_table("triggers.tsv")),
         eras=load_eras(_table("eras.tsv")),
         clans=tuple(tuple(r) for r in _table("clans.tsv")),

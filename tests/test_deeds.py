@@ -1,0 +1,53 @@
+"""Events whose roles the text leaves to context: a besieged city's taker, a failed capture, a
+polity named by a short name in a given year, strikes back, a lifespan. Hand-written fixture
+articles in tests/fixtures/deeds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from shilu.extract import build_lexicon, default_resources, extract_article, parse_article
+from shilu.extract.mentions import PolityTable
+from shilu.extract.resources import read_table
+
+from conftest import FIXTURES, ROOT
+
+DEEDS = FIXTURES / "deeds"
+
+
+@pytest.fixture(scope="module")
+def deeds():
+    base = default_resources()
+    rows = read_table((FIXTURES / "events" / "polities.tsv").read_text(encoding="utf-8"))
+    rows += read_table((ROOT / "ontology" / "polities.tsv").read_text(encoding="utf-8"))
+    armies = read_table((ROOT / "ontology" / "armies.tsv").read_text(encoding="utf-8"))
+    resources = replace(base, polities=PolityTable.from_rows(rows, armies))
+    articles = [parse_article(p.read_text(encoding="utf-8"), p.stem) for p in sorted(DEEDS.glob("*.md"))]
+    lexicon = build_lexicon(articles, resources)
+    return {a.source_id: {(e.kind, *(k for _, k in e.roles), e.year)
+                          for e in extract_article(a, lexicon, resources).events} for a in articles}
+
+
+def test_song_of_1233_is_southern_song_and_takes_what_it_besieged(deeds):
+    f = deeds["丙丁戰記"]
+    assert ("Attack", "南宋", "戊州", 1233) in f       # 宋軍 in 1233: 南宋 (polities.tsv periods)
+    assert ("Capture", "南宋", "戊州", 1233) in f      # 戊州被攻克: by who besieged it
+
+
+def test_a_failed_capture_is_an_attack(deeds):
+    f = deeds["丙丁戰記"]
+    assert ("Attack", "甲朝", "己州", 1234) in f
+    assert not any(e[0] == "Capture" and "己州" in e for e in f)
+
+
+def test_beaten_by_and_striking_back(deeds):
+    f = deeds["丙丁戰記"]
+    assert ("Victory", "甲朝", "乙国", 1235) in f      # 乙軍不敵甲軍
+    assert ("Attack", "乙国", "甲朝", 1236) in f       # 乙軍反擊: back at who attacked
+    assert ("Victory", "甲朝", "乙国", 1237) in f      # 連破乙軍: to break an army is to beat its polity
+
+
+def test_a_lifespan_gloss_gives_the_death_year(deeds):
+    assert ("Death", "李甲", 1150) in deeds["李甲"]
