@@ -734,6 +734,9 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
                 targets = [m.key for m in local if te <= m.start and m.end <= stop and _is(m.cls, POLITY)
                            and not _ARMY_AFTER.match(hans, m.end)][:1]
         targets = [t for t in targets if _target_ok(kind, t, state)]
+        if kind == "Victory" and trig.word in ("败", "敗") and not passive and target_ms \
+                and hans[target_ms[-1].end:target_ms[-1].end + 1] in ("胜", "勝"):
+            agents, targets = targets, agents  # 以宋敗夏勝收場: 宋 lost, 夏 won
         if military:
             agents = [_acting_side(a, targets, state) for a in agents]
             if kind in ("Capture", "Attack") and not passive:

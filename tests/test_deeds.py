@@ -47,6 +47,7 @@ def test_beaten_by_and_striking_back(deeds):
     assert ("Victory", "甲朝", "乙国", 1235) in f      # 乙軍不敵甲軍
     assert ("Attack", "乙国", "甲朝", 1236) in f       # 乙軍反擊: back at who attacked
     assert ("Victory", "甲朝", "乙国", 1237) in f      # 連破乙軍: to break an army is to beat its polity
+    assert ("Victory", "乙国", "甲朝", 1238) in f      # 以甲敗乙勝收場: 甲 lost
 
 
 def test_a_lifespan_gloss_gives_the_death_year(deeds):
