@@ -720,7 +720,10 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             k = lexicon.resolve(labels[1])
             mentions.append(Mention(k, article.text[plain.start:plain.end], article.source_span(plain), "text", plain))
             aliases.setdefault(k, set())
-        _join_capital_titles(mentions, keep, hans, base_off, sentence.plain.end, article, aliases)
+        if "京" in hans:
+            _join_capital_titles(mentions, keep, hans, base_off, sentence.plain.end, article, aliases)
+        if "、" not in hans:
+            continue
         # Names in a list beside names of one kind: 懷萊、紫陽關、涿郡 (places), 孟璟、孟璋 (brothers)
         here = pre[lo:hi] + [m for m in mentions[keep:] if base_off <= m.plain.start < sentence.plain.end
                              and m.via not in ("phrase", "descriptive")]
@@ -888,6 +891,8 @@ def discover_in_lists(hans: str, known: list[tuple[int, int, str | None]],
     """(start, end, class) of unnamed items of 、-lists whose neighbour item is a known place or
     person: 攻佔中都路的懷萊、紫陽關 (懷萊 is a place), 孟珙和孟璟、孟璋 (孟璋 shares a known
     person's surname). Items are two or three characters, not numbers."""
+    if "、" not in hans:
+        return []
     exact = {(a, b): cls for a, b, cls in known}
     covered = [False] * len(hans)
     for a, b, _ in known:

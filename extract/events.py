@@ -122,29 +122,32 @@ def _is(cls: str | None, allowed: frozenset[str]) -> bool:
 
 
 def _quoted(text: str) -> list[tuple[int, int]]:
+    """Spans of quoted speech (「」, “”, 『』; not 《》 titles), an unclosed one to the end."""
     spans = []
-    i = 0
-    while i < len(text):
-        close = _QUOTES.get(text[i])
-        if close and text[i] != "《":
-            j = text.find(close, i + 1)
-            if j < 0:
-                j = len(text)
-            spans.append((i, j + 1))
-            i = j + 1
-        else:
-            i += 1
+    for m in _QUOTE_OPEN.finditer(text):
+        i = m.start()
+        if spans and i < spans[-1][1]:
+            continue  # inside the quote before
+        j = text.find(_QUOTES[text[i]], i + 1)
+        spans.append((i, (j if j >= 0 else len(text)) + 1))
     return spans
 
 
 def _parenthesised(text: str) -> list[tuple[int, int]]:
+    if "（" not in text and "(" not in text:
+        return []
     spans, stack = [], []
-    for i, ch in enumerate(text):
+    for m in _PARENS.finditer(text):
+        i, ch = m.start(), m.group()
         if ch in "（(":
             stack.append(i)
-        elif ch in "）)" and stack:
+        elif stack:
             spans.append((stack.pop(), i))
     return spans
+
+
+_QUOTE_OPEN = re.compile("[「“『]")
+_PARENS = re.compile(r"[（()）]")
 
 
 class _ArticleState:
