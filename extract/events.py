@@ -146,6 +146,14 @@ def _parenthesised(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _titled(text: str) -> list[tuple[int, int]]:
+    """Spans of the titles of works: 《金史·列傳》."""
+    if "《" not in text:
+        return []
+    return [m.span() for m in _TITLE.finditer(text)]
+
+
+_TITLE = re.compile(r"《[^《》]*》")
 _QUOTE_OPEN = re.compile("[「“『]")
 _PARENS = re.compile(r"[（()）]")
 
@@ -396,10 +404,13 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
     # annotators read it so, and measured that way it is right far more often than not).
     carried = dates_current(dates) if not resolved else None
     glosses = _parenthesised(hans)
-    # names inside quotes are speech, inside parentheses glosses (隨州（今屬湖北）): neither acts
+    titles = _titled(hans)
+    # names inside quotes are speech, inside parentheses glosses (隨州（今屬湖北）), inside 《》 the
+    # title of a work (取《金實錄》而歸): none of them acts or is acted on
     local = [m for m in local if m.via not in ("phrase", "descriptive")
              and not any(qs <= m.start < qe for qs, qe in quoted)
-             and not any(gs < m.start < ge for gs, ge in glosses)]
+             and not any(gs < m.start < ge for gs, ge in glosses)
+             and not any(ts < m.start < te for ts, te in titles)]
     bounds = sorted({0, len(hans), *(m.end() for m in _CLAUSE.finditer(hans))})
     clauses = list(zip(bounds, bounds[1:]))
     heads = [_clause_head(hans, cs, ce, local) for cs, ce in clauses]

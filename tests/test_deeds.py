@@ -50,5 +50,10 @@ def test_beaten_by_and_striking_back(deeds):
     assert ("Victory", "乙国", "甲朝", 1238) in f      # 以甲敗乙勝收場: 甲 lost
 
 
+def test_a_title_of_a_work_is_not_a_place_taken(deeds):
+    f = deeds["丙丁戰記"]
+    assert not any(e[0] == "Capture" and e[-1] == 1239 for e in f)  # 取《丙州記》而歸: a book
+
+
 def test_a_lifespan_gloss_gives_the_death_year(deeds):
     assert ("Death", "李甲", 1150) in deeds["李甲"]
