@@ -230,6 +230,7 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
     elif topic_info is not None and _is(topic_info.cls, PERSON) and (topic_info.ruler_of or topic_info.affiliation):
         state.home = state.prefer(topic_info.ruler_of or topic_info.affiliation)
     events: list[Event] = []
+    founding: Event | None = None
     section = None
     dates = DateContext()
     by_start = sorted(mentions, key=lambda m: m.plain.start)
@@ -277,10 +278,18 @@ def extract_events(article: Article, mentions: Sequence[Mention], entities: Sequ
                                  dates, eras, sentence.kind)
         if sentence.section == -1 and not events and not found:
             found = _lifespan_death(sentence.text, hans, sentence.span, local, state, eras)
+            founder = _founder(sentence.text, hans, sentence.span, local, state)
+            if founder is not None:
+                founding = founder
         if wants_side and state.side is None and sentence.section == -1:
             # the side of a war article: the agent of the first deed its lead tells
             state.side = next((e.roles[0][1] for e in found if e.kind in MILITARY), None)
         events.extend(found)
+    if founding is not None:
+        # 是北遼開國皇帝: he founded it, in the year the article has him accede to it
+        acceded = next((e for e in events if e.kind == "Accession" and e.roles == founding.roles and e.year), None)
+        events.append(replace(founding, year=acceded.year, date=acceded.date, date_text=acceded.date_text,
+                              precision=acceded.precision) if acceded else founding)
     if periods and polities is not None:
         events = [_in_period(e, periods, polities) for e in events]
     # a polity never acts on itself (宋朝 and 南宋 of one deed, once the year has decided)
@@ -935,7 +944,8 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             results.append((("agent", m.key),))
     elif frame == "founding":
         agents = [m.key for m in _agent_before(hans, cs, ts, local, state)[-1:]] or subject_agents()
-        polities = [m.key for m in local if te <= m.start and m.end <= ce and _is(m.cls, POLITY)]
+        # 建立能與遼抗衡的金朝: the polity closing a short object; 建立蒙兵自長江…的防線: none
+        polities = [m.key for m in local if te <= m.start and m.end <= min(ce, te + 12) and _is(m.cls, POLITY)]
         for a in agents:
             for t in polities[-1:]:
                 if a != t:
@@ -949,6 +959,22 @@ _NOT_THE_CITY = frozenset("略池墙牆门門市镇鎮郭邑")
 
 # 夏神宗李遵頊（1163年－1226年）: the years of a life, glossed after the name
 _LIFESPAN = re.compile(r"[（(](?:公元)?前?\d{1,4}年[^（）()]{0,10}?[－—–~～-](?:公元)?(前?\d{1,4}年)[^（）()]{0,10}[）)]")
+
+
+_FOUNDER = re.compile(r"[是为為](?:[^，。]{0,6}的)?$")
+_FOUNDED_BY = re.compile(r"的?(?:开国|開國)(?:皇帝|君主|之君|君王|国君|國君)")
+
+
+def _founder(text: str, hans: str, span: Span, local: list[_M], state: _ArticleState) -> Event | None:
+    """耶律淳…是北遼開國皇帝: a biography's lead names the polity its man founded."""
+    topic = state.info.get(state.topic) if state.topic else None
+    if topic is None or not _is(topic.cls, PERSON):
+        return None
+    for m in local:
+        if _is(m.cls, POLITY) and _FOUNDED_BY.match(hans, m.end) and _FOUNDER.search(hans[max(0, m.start - 10):m.start]):
+            trig = Trigger("Founding", _FOUNDED_BY.match(hans, m.end).group(), "founding", frozenset(), None)
+            return _event(trig, (("agent", state.topic), ("target", m.key)), None, text, span)
+    return None
 
 
 def _lifespan_death(text: str, hans: str, span: Span, local: list[_M], state: _ArticleState,

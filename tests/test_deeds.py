@@ -57,3 +57,10 @@ def test_a_title_of_a_work_is_not_a_place_taken(deeds):
 
 def test_a_lifespan_gloss_gives_the_death_year(deeds):
     assert ("Death", "李甲", 1150) in deeds["李甲"]
+
+
+def test_a_founder_named_in_his_lead_founded_it_when_he_acceded(deeds):
+    f = deeds["王乙"]
+    assert ("Accession", "王乙", "乙国", 1080) in f
+    assert ("Founding", "王乙", "乙国", 1080) in f      # 是乙國開國皇帝, dated by his accession
+    assert sum(e[0] == "Founding" for e in f) == 1      # 開國公 is a noble title, no founding
