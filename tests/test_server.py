@@ -726,3 +726,30 @@ def test_cli_allow_update_needs_a_token(store_path, monkeypatch, capsys):
     code = cli.main(["serve", "--store", str(store_path), "--allow-update"])
     assert code == 2
     assert "token" in capsys.readouterr().err
+
+
+def test_a_repeated_quick_query_skips_the_thread_hand_off(store_path, monkeypatch):
+    """What the uncached throughput rests on (bench/README, "Endpoint"): a query that ran quickly
+    in a worker thread is evaluated on the event loop the next times it comes, within one store
+    generation; a volatile query (NOW()) always goes to a thread, as a new one does, so the time
+    limit can always stop a query that runs long."""
+    from shilu.graph import server
+
+    submitted: list[object] = []
+    submit = server._QueryThreads.submit
+
+    def counting(self, loop, fn):
+        submitted.append(fn)
+        return submit(self, loop, fn)
+
+    monkeypatch.setattr(server._QueryThreads, "submit", counting)
+    monkeypatch.setattr(server, "_INLINE_BELOW", 10.0)  # on a loaded machine every query counts as quick
+    with TestClient(create_app(store_path, cache_bytes=0)) as c:
+        query = "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 1"
+        answers = [c.get("/sparql", params={"query": query}) for _ in range(3)]
+        assert [r.status_code for r in answers] == [200, 200, 200]
+        assert answers[0].content == answers[1].content == answers[2].content
+        assert len(submitted) == 1  # the first time only
+        volatile = "SELECT (NOW() AS ?t) WHERE {}"
+        assert all(c.get("/sparql", params={"query": volatile}).status_code == 200 for _ in range(2))
+        assert len(submitted) == 3  # both times
