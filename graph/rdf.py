@@ -181,24 +181,31 @@ def event_quads(event: Event, source_id: str, graph: NamedNode, source_text: str
                     yield Quad(_res(a), N.alliedWith, _res(b), graph)
 
 
+def _article_head(facts: ArticleFacts, graph: NamedNode) -> list[Quad]:
+    """The quads about the article itself (its graph's IRI names it): type, title, source,
+    page, topic and categories."""
+    quads: list[Quad] = [
+        Quad(graph, TYPE, N.Article, graph),
+        Quad(graph, TITLE, Literal(facts.title, language="zh"), graph),
+        Quad(graph, DCT_SOURCE, Literal(facts.source_id), graph),
+    ]
+    if facts.wiki_title:
+        quads.append(Quad(graph, DERIVED_FROM, _wiki(facts.wiki_title), graph))
+    if facts.topic:
+        quads.append(Quad(graph, PRIMARY_TOPIC, _res(facts.topic), graph))
+    for name in facts.categories:
+        cat = _category(name)
+        quads.append(Quad(graph, SUBJECT, cat, graph))
+        quads.append(Quad(cat, TYPE, CONCEPT, graph))
+        quads.append(Quad(cat, LABEL, _lit(name, "zh"), graph))
+    return quads
+
+
 def article_quads(facts: ArticleFacts, source_text: str | None = None) -> list[Quad]:
     """All quads of one article, in its own named graph; duplicates removed, order stable."""
     graph = NamedNode(iris.source(facts.source_id))
     doc = graph  # the named graph's IRI also names the article it holds
-    quads: list[Quad] = [
-        Quad(doc, TYPE, N.Article, graph),
-        Quad(doc, TITLE, Literal(facts.title, language="zh"), graph),
-        Quad(doc, DCT_SOURCE, Literal(facts.source_id), graph),
-    ]
-    if facts.wiki_title:
-        quads.append(Quad(doc, DERIVED_FROM, _wiki(facts.wiki_title), graph))
-    if facts.topic:
-        quads.append(Quad(doc, PRIMARY_TOPIC, _res(facts.topic), graph))
-    for name in facts.categories:
-        cat = _category(name)
-        quads.append(Quad(doc, SUBJECT, cat, graph))
-        quads.append(Quad(cat, TYPE, CONCEPT, graph))
-        quads.append(Quad(cat, LABEL, _lit(name, "zh"), graph))
+    quads = _article_head(facts, graph)
     for entity in facts.entities:
         quads.append(Quad(doc, N.mentions, _res(entity.key), graph))
         quads.extend(entity_quads(entity, graph))
@@ -232,27 +239,12 @@ def article_nquads(facts: ArticleFacts, source_text: str | None = None) -> tuple
     bytes ``pyoxigraph.serialize(article_quads(...), format=RdfFormat.N_QUADS)`` gives."""
     graph = NamedNode(iris.source(facts.source_id))
     tail = f" {graph} .\n"
-    lines: list[str] = []
-    head: list[Quad] = [
-        Quad(graph, TYPE, N.Article, graph),
-        Quad(graph, TITLE, Literal(facts.title, language="zh"), graph),
-        Quad(graph, DCT_SOURCE, Literal(facts.source_id), graph),
-    ]
-    if facts.wiki_title:
-        head.append(Quad(graph, DERIVED_FROM, _wiki(facts.wiki_title), graph))
-    if facts.topic:
-        head.append(Quad(graph, PRIMARY_TOPIC, _res(facts.topic), graph))
-    for name in facts.categories:
-        cat = _category(name)
-        head.append(Quad(graph, SUBJECT, cat, graph))
-        head.append(Quad(cat, TYPE, CONCEPT, graph))
-        head.append(Quad(cat, LABEL, _lit(name, "zh"), graph))
-    lines.extend(f"{q}" " .\n" for q in head)
+    lines = [f"{q} .\n" for q in _article_head(facts, graph)]
     mentions = f"{graph} {N.mentions} "
     for entity in facts.entities:
         lines.append(mentions + _res_text(entity.key) + tail)
         lines.extend([t + tail for t in _entity_triples(entity)])
     for event in facts.events:
-        lines.extend(f"{q}" " .\n" for q in event_quads(event, facts.source_id, graph, source_text))
+        lines.extend(f"{q} .\n" for q in event_quads(event, facts.source_id, graph, source_text))
     unique = dict.fromkeys(lines)
     return "".join(unique).encode(), len(unique)

@@ -179,3 +179,22 @@ def test_every_entry_point_has_help():
     for verb in ("build", "query", "export", "eval", "serve"):
         r = run(verb, "--help")
         assert r.returncode == 0 and "example" in r.stdout.lower(), verb
+
+
+def test_the_nquads_writer_gives_the_serialisation_of_the_quads():
+    """The build writes N-Quads text directly (entity triples written once per process); it must
+    be byte for byte what serialising ``article_quads`` gives, for every seed article."""
+    need_shared()
+    from shilu.extract import build_lexicon, extract_article, parse_article
+    from shilu.graph.rdf import article_nquads, article_quads
+
+    paths = sorted(SEEDS.iterdir())
+    texts = [p.read_text(encoding="utf-8") for p in paths]
+    articles = [parse_article(t, p.stem) for t, p in zip(texts, paths)]
+    lexicon = build_lexicon(articles)
+    for article, text in zip(articles, texts):
+        facts = extract_article(article, lexicon)
+        quads = article_quads(facts, text)
+        body, count = article_nquads(facts, text)
+        assert body == pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_QUADS)
+        assert count == len(quads)
