@@ -39,7 +39,9 @@ import make_corpus  # noqa: E402
 
 
 def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants."""
+    """Resident bytes of ``pid`` and all its descendants (0 if it is gone), following the
+    children of every thread: Dask starts its worker processes from its event-loop thread, which
+    ``/proc/PID/task/PID/children`` (the main thread's only) does not list."""
     total = 0
     todo = [pid]
     while todo:
@@ -47,8 +49,9 @@ def tree_rss(pid: int) -> int:
         try:
             with open(f"/proc/{p}/statm") as f:
                 total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                todo.extend(int(c) for c in f.read().split())
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
         except (OSError, ValueError):
             pass
     return total

@@ -32,30 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-import build as bench_build  # noqa: E402  (bench/build.py: run(), corpus())
+import build as bench_build  # noqa: E402  (bench/build.py: run(), corpus(), tree_rss())
 
-
-
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants, following the children of every
-    thread: Dask starts its worker processes from its event-loop thread, which
-    ``/proc/PID/task/PID/children`` (the main thread's only) does not list."""
-    total = 0
-    todo = [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-        except (OSError, ValueError):
-            pass
-    return total
-
-
-bench_build.tree_rss = tree_rss  # run() samples with it
 
 COMPARE = """
 import sys, pyoxigraph

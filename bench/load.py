@@ -63,6 +63,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build import tree_rss  # noqa: E402  (bench/build.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SOURCES = [SHARED / "seeds", SHARED / "corpus" / "history"]
@@ -113,21 +116,7 @@ def current_generation(store: Path) -> str:
 
 def tree_rss_kb(pid: int) -> int:
     """Resident memory of ``pid`` and its descendants, in KiB (0 if it is gone)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-                        break
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-        except (OSError, ValueError):
-            pass
-    return total
+    return tree_rss(pid) // 1024
 
 
 def open_generations(pid: int, store: Path) -> dict[str, int]:
