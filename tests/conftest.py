@@ -14,6 +14,25 @@ CORPUS = SHARED / "corpus" / "history"
 GOLD = SHARED / "gold"
 
 
+def extract_fixtures(folder: Path):
+    """The hand-written articles of ``folder`` extracted together, with the fixture polities
+    (甲, 乙 of fixtures/events/polities.tsv) added to the shipped table: (ArticleFacts by
+    source id, the lexicon)."""
+    from dataclasses import replace
+
+    from shilu.extract import build_lexicon, default_resources, extract_article, parse_article
+    from shilu.extract.mentions import PolityTable
+    from shilu.extract.resources import read_table
+
+    rows = read_table((FIXTURES / "events" / "polities.tsv").read_text(encoding="utf-8"))
+    rows += read_table((ROOT / "ontology" / "polities.tsv").read_text(encoding="utf-8"))
+    armies = read_table((ROOT / "ontology" / "armies.tsv").read_text(encoding="utf-8"))
+    resources = replace(default_resources(), polities=PolityTable.from_rows(rows, armies))
+    articles = [parse_article(p.read_text(encoding="utf-8"), p.stem) for p in sorted(folder.glob("*.md"))]
+    lexicon = build_lexicon(articles, resources)
+    return {a.source_id: extract_article(a, lexicon, resources) for a in articles}, lexicon
+
+
 def need_shared() -> None:
     if not SEEDS.is_dir():
         pytest.skip(f"../shared is not beside the project ({SEEDS} missing)")

@@ -4,30 +4,17 @@ articles in tests/fixtures/deeds."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from shilu.extract import build_lexicon, default_resources, extract_article, parse_article
-from shilu.extract.mentions import PolityTable
-from shilu.extract.resources import read_table
-
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, extract_fixtures
 
 DEEDS = FIXTURES / "deeds"
 
 
 @pytest.fixture(scope="module")
 def deeds():
-    base = default_resources()
-    rows = read_table((FIXTURES / "events" / "polities.tsv").read_text(encoding="utf-8"))
-    rows += read_table((ROOT / "ontology" / "polities.tsv").read_text(encoding="utf-8"))
-    armies = read_table((ROOT / "ontology" / "armies.tsv").read_text(encoding="utf-8"))
-    resources = replace(base, polities=PolityTable.from_rows(rows, armies))
-    articles = [parse_article(p.read_text(encoding="utf-8"), p.stem) for p in sorted(DEEDS.glob("*.md"))]
-    lexicon = build_lexicon(articles, resources)
-    return {a.source_id: {(e.kind, *(k for _, k in e.roles), e.year)
-                          for e in extract_article(a, lexicon, resources).events} for a in articles}
+    extracted, _ = extract_fixtures(DEEDS)
+    return {sid: {(e.kind, *(k for _, k in e.roles), e.year) for e in f.events} for sid, f in extracted.items()}
 
 
 def test_song_of_1233_is_southern_song_and_takes_what_it_besieged(deeds):

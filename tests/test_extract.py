@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
 import pytest
 
-from shilu.extract import build_lexicon, default_resources, extract_article, parse_article
 from shilu.extract.entities import base_name, discover_settlements, is_descriptive, link_alias
 from shilu.extract.mentions import NameMatcher, PolityTable
-from shilu.extract.resources import read_table
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, extract_fixtures
 
 EVENTS = FIXTURES / "events"
 
@@ -20,16 +15,8 @@ EVENTS = FIXTURES / "events"
 @pytest.fixture(scope="module")
 def war():
     """The fixture war, extracted with the fixture polities (甲, 乙) added to the shipped table."""
-    base = default_resources()
-    rows = read_table((EVENTS / "polities.tsv").read_text(encoding="utf-8"))
-    rows += read_table((ROOT / "ontology" / "polities.tsv").read_text(encoding="utf-8"))
-    armies = read_table((ROOT / "ontology" / "armies.tsv").read_text(encoding="utf-8"))
-    resources = replace(base, polities=PolityTable.from_rows(rows, armies))
-    articles = [parse_article(p.read_text(encoding="utf-8"), p.stem) for p in sorted(EVENTS.glob("*.md"))]
-    lexicon = build_lexicon(articles, resources)
-    src = (EVENTS / "甲乙戰爭.md").read_text(encoding="utf-8")
-    article = next(a for a in articles if a.source_id == "甲乙戰爭")
-    return src, extract_article(article, lexicon, resources)
+    extracted, _ = extract_fixtures(EVENTS)
+    return (EVENTS / "甲乙戰爭.md").read_text(encoding="utf-8"), extracted["甲乙戰爭"]
 
 
 def facts(extracted) -> set[tuple]:

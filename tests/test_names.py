@@ -4,30 +4,18 @@ Hand-written fixture articles in tests/fixtures/names."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from shilu.extract import build_lexicon, default_resources, extract_article, parse_article
 from shilu.extract.entities import discover_in_lists
-from shilu.extract.mentions import PolityTable
-from shilu.extract.resources import read_table
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, extract_fixtures
 
 NAMES = FIXTURES / "names"
 
 
 @pytest.fixture(scope="module")
 def corpus():
-    base = default_resources()
-    rows = read_table((FIXTURES / "events" / "polities.tsv").read_text(encoding="utf-8"))
-    rows += read_table((ROOT / "ontology" / "polities.tsv").read_text(encoding="utf-8"))
-    armies = read_table((ROOT / "ontology" / "armies.tsv").read_text(encoding="utf-8"))
-    resources = replace(base, polities=PolityTable.from_rows(rows, armies))
-    articles = [parse_article(p.read_text(encoding="utf-8"), p.stem) for p in sorted(NAMES.glob("*.md"))]
-    lexicon = build_lexicon(articles, resources)
-    return {a.source_id: extract_article(a, lexicon, resources) for a in articles}, lexicon
+    return extract_fixtures(NAMES)
 
 
 def classes(f) -> dict[str, str | None]:
