@@ -10,9 +10,6 @@ Errors are one line on stderr, ``shilu COMMAND: error: …``, naming the file co
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import os
 import sys
 import unicodedata
@@ -112,11 +109,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def _open(store: str):
+def _open(store: str, opener=None):
+    """``opener(store)`` (default: the Oxigraph store), with a missing or unreadable store as one
+    line for the user."""
     from .store import StoreNotFound, open_store
 
     try:
-        return open_store(store)
+        return (opener or open_store)(store)
     except StoreNotFound as e:
         raise CliError(str(e)) from None
     except OSError as e:
@@ -231,14 +230,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _graph(store: str):
     """The notebook API over ``store`` (for the picture commands)."""
     from .api import LocalGraph
-    from .store import StoreNotFound
 
-    try:
-        return LocalGraph(store)
-    except StoreNotFound as e:
-        raise CliError(str(e)) from None
-    except OSError as e:
-        raise CliError(f"cannot open store {store}: {e}") from None
+    return _open(store, LocalGraph)
 
 
 def _write_text(args: argparse.Namespace, text: str, what: str) -> None:

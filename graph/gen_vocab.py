@@ -108,6 +108,18 @@ def _q(text: str) -> str:
     return f'"{text}"'
 
 
+def _grouped(terms: list[Term], line) -> list[str]:
+    """One ``line(term)`` per term, a comment heading each group of terms."""
+    out: list[str] = []
+    group = None
+    for term in terms:
+        if term.group != group:
+            group = term.group
+            out += ["", f"    # {_GROUPS[group]}"]
+        out.append(line(term))
+    return out
+
+
 def render(ontology_path: pathlib.Path | str = ONTOLOGY_PATH) -> str:
     """The text of ``vocab.py`` for the ontology at ``ontology_path``."""
     graph = Graph().parse(ontology_path, format="turtle")
@@ -141,12 +153,7 @@ def render(ontology_path: pathlib.Path | str = ONTOLOGY_PATH) -> str:
         "",
         "    _fail = True",
     ]
-    group = None
-    for term in terms:
-        if term.group != group:
-            group = term.group
-            out += ["", f"    # {_GROUPS[group]}"]
-        out.append(f"    {term.name}: URIRef  # {term.label}")
+    out += _grouped(terms, lambda term: f"    {term.name}: URIRef  # {term.label}")
     out += [
         "",
         f"    _NS = Namespace({_q(NS)})",
@@ -157,12 +164,7 @@ def render(ontology_path: pathlib.Path | str = ONTOLOGY_PATH) -> str:
         "",
         "    __slots__ = ()",
     ]
-    group = None
-    for term in terms:
-        if term.group != group:
-            group = term.group
-            out += ["", f"    # {_GROUPS[group]}"]
-        out.append(f"    {term.name} = NamedNode({_q(term.iri)})")
+    out += _grouped(terms, lambda term: f"    {term.name} = NamedNode({_q(term.iri)})")
     out += ["", "", "TERMS: tuple[str, ...] = ("]
     out += [f"    {_q(term.name)}," for term in terms]
     out += [")", ""]
