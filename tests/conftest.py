@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +36,33 @@ def extract_fixtures(folder: Path):
     articles = [parse_article(p.read_text(encoding="utf-8"), p.stem) for p in sorted(folder.glob("*.md"))]
     lexicon = build_lexicon(articles, resources)
     return {a.source_id: extract_article(a, lexicon, resources) for a in articles}, lexicon
+
+
+@contextlib.contextmanager
+def serving(app, *, start_timeout: float = 10, check_shutdown: bool = False) -> Iterator[int]:
+    """``app`` under a real uvicorn on a free loopback port, in a daemon thread; yields the port."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + start_timeout
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            assert thread.is_alive(), "uvicorn exited"
+            time.sleep(0.02)
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+    if check_shutdown:
+        assert not thread.is_alive(), "uvicorn did not shut down"
 
 
 def need_shared() -> None:

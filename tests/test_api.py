@@ -4,11 +4,8 @@ example notebook."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,7 +14,7 @@ import pytest
 import shilu
 from shilu.graph.api import Rows, to_python
 
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, serving
 
 JIN = "https://w3id.org/shilu/resource/金朝"
 LIAO = "https://w3id.org/shilu/resource/辽朝"
@@ -34,25 +31,10 @@ def kg(corpus_store: Path):
 @pytest.fixture(scope="module")
 def endpoint(corpus_store: Path):
     """``shilu serve`` (the Starlette app under uvicorn) on a free port, for ``shilu.remote``."""
-    import uvicorn
-
     from shilu.graph.server import create_app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(corpus_store), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(create_app(corpus_store), start_timeout=20) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,15 +7,12 @@ and, where ../shared is present, one built from the seed articles.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -33,7 +30,7 @@ from shilu.graph.server import create_app, path_segments
 from shilu.graph.store import current_path, new_generation, publish
 from shilu.graph.store_handle import StoreHandle
 
-from conftest import SEEDS, need_shared
+from conftest import SEEDS, need_shared, serving
 
 RES = "https://w3id.org/shilu/resource/"
 SRC = "https://w3id.org/shilu/source/"
@@ -674,29 +671,6 @@ def test_handle_keeps_serving_when_new_generation_is_broken(tmp_path, mini_dir, 
     assert handle.current is first
 
 
-@contextlib.contextmanager
-def running(app) -> Iterator[int]:
-    """``app`` under a real uvicorn on a free loopback port; yields the port."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.02)
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
 
 def test_switch_generations_under_load(tmp_path, mini_dir):
     """Publish two new generations while clients query: every request answers 200, each
@@ -729,7 +703,7 @@ def test_switch_generations_under_load(tmp_path, mini_dir):
             seen[i].append(n)
         conn.close()
 
-    with running(app) as port:
+    with serving(app) as port:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", path)
         expected[int(json.loads(conn.getresponse().read())["results"]["bindings"][0]["n"]["value"])] = 1
@@ -766,7 +740,7 @@ def test_switch_generations_under_load(tmp_path, mini_dir):
 
 def test_raw_paths_through_a_real_server(mini_store):
     """uvicorn hands over paths as sent: dot segments and encoded slashes arrive intact."""
-    with running(create_app(mini_store)) as port:
+    with serving(create_app(mini_store)) as port:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for raw in TRAVERSALS:
             conn.request("GET", raw.decode("latin-1"), headers={"Accept": "text/html"})

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
-import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,6 +17,8 @@ from starlette.testclient import TestClient
 
 from shilu.graph import server
 from shilu.graph.server import create_app, looks_like_update, negotiate
+
+from conftest import serving
 
 RES = "https://w3id.org/shilu/resource/"
 SRC = "https://w3id.org/shilu/source/"
@@ -573,22 +573,9 @@ def test_missing_store_directory(tmp_path):
 
 
 def test_real_uvicorn_with_sparqlwrapper(store_path):
-    import uvicorn
     from SPARQLWrapper import JSON, SPARQLWrapper
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(create_app(store_path), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not uv.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            assert thread.is_alive(), "uvicorn exited"
-            time.sleep(0.02)
+    with serving(create_app(store_path), check_shutdown=True) as port:
         endpoint = SPARQLWrapper(f"http://127.0.0.1:{port}/sparql")
         endpoint.setQuery(LABELS)
         endpoint.setReturnFormat(JSON)
@@ -597,11 +584,6 @@ def test_real_uvicorn_with_sparqlwrapper(store_path):
         endpoint.setMethod("POST")
         result = endpoint.query().convert()
         assert {b["label"]["value"] for b in result["results"]["bindings"]} == ALL_LABELS
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-    assert not thread.is_alive(), "uvicorn did not shut down"
 
 
 # --------------------------------------------------------------------------------------------
@@ -733,8 +715,6 @@ def test_a_repeated_quick_query_skips_the_thread_hand_off(store_path, monkeypatc
     in a worker thread is evaluated on the event loop the next times it comes, within one store
     generation; a volatile query (NOW()) always goes to a thread, as a new one does, so the time
     limit can always stop a query that runs long."""
-    from shilu.graph import server
-
     submitted: list[object] = []
     submit = server._QueryThreads.submit
 
