@@ -203,6 +203,19 @@ class _ArticleState:
                 return min(linked, key=lambda k: self.linked[k]) if linked else polity
         return polity
 
+    def cls_of(self, key: str | None) -> str | None:
+        i = self.info.get(key) if key else None
+        return i.cls if i is not None else None
+
+    def carried_subject(self) -> str | None:
+        """The subject a clause that names none carries on. In a biography (its topic a person,
+        not a ruler) a ruler the text last named acted on the article's man, not for him: the
+        clause after is about the man (宣宗將他封為恆山公。八月，在真定向蒙古軍投降; 韓琦's 病死)."""
+        s = self.subject
+        if s and s != self.topic and self.cls_of(self.topic) == "Person" and self.cls_of(s) == "Ruler":
+            return self.topic
+        return s
+
     def reset(self) -> None:
         t = self.info.get(self.topic) if self.topic else None
         self.subject = self.topic if t and _is(t.cls, AGENTIVE) else None
@@ -431,7 +444,7 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
         head = heads[ci]
         if head is not None or "被" in hans[cs:ce] or _CONTRAST.match(hans[cs:ce]):
             intent_open = False  # a new subject, or 但…: the intention of the clause before is over
-        if head is None and state.topic and _is(state.info.get(state.topic, EntityInfo(None, None, None)).cls, PERSON) \
+        if head is None and _is(state.cls_of(state.topic), PERSON) \
                 and _opens_with_given_name(state.topic, hans[cs:ce]):
             state.subject = state.topic  # 三月，淳即皇帝位: a biography calls its subject by his given name
         if head is not None:
@@ -869,13 +882,7 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
         agents = [_ruler_polity(_polity_of(m, state) if m.via in ("army", "commander") else m.key, state)
                   for m in chosen]
         if not agents and state.subject and (_bare(before) or _HAS_PLACE_ONLY.match(before)):
-            subject = state.subject
-            topic_info = state.info.get(state.topic) if state.topic else None
-            subject_info = state.info.get(subject)
-            if topic_info is not None and topic_info.cls == "Person" and subject != state.topic \
-                    and subject_info is not None and subject_info.cls == "Ruler":
-                subject = state.topic  # 宣宗將他封為恆山公。八月，在真定向蒙古軍投降: he, the article's man
-            agents = [_ruler_polity(subject, state)]
+            agents = [_ruler_polity(state.carried_subject(), state)]
         targets = [_polity_of(m, state) for m in target_ms[:1]]
         if not targets and state.home and all(a != state.home for a in agents):
             targets = [state.home]  # 移剌瑗舉州投降 in 孟珙's article: to the side the article follows
@@ -897,8 +904,7 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             persons = []  # 廢襄宗自立: the deposed does not accede
         if not persons and _bare(before) and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
             persons = [_M(0, 0, state.subject, "Person", "subject")]
-        topic_is_person = state.topic and _is(state.info.get(state.topic, EntityInfo(None, None, None)).cls, PERSON)
-        if not persons and topic_is_person and (_DEPOSED.search(before) or _given_name_of(state.topic, before)):
+        if not persons and _is(state.cls_of(state.topic), PERSON) and (_DEPOSED.search(before) or _given_name_of(state.topic, before)):
             # a biography's own subject: 廢襄宗自立 in 夏神宗's article, 淳即皇帝位 in 耶律淳's
             persons = [_M(0, 0, state.topic, "Person", "subject")]
         shiwei = hans.find("是为", te)
@@ -930,12 +936,7 @@ def _frame(trig: Trigger, hans: str, cs: int, ts: int, te: int, ce: int, local: 
             wei = max(before.rfind("为"), before.rfind("為"), before.rfind("被"))
             persons = [m for m in local if cs <= m.start and m.end <= cs + wei and _is(m.cls, PERSON)] if wei >= 0 else []
         if not persons and _bare(before) and state.subject and _is(state.info.get(state.subject, EntityInfo(None, None, None)).cls, PERSON):
-            subject = state.subject
-            topic_info = state.info.get(state.topic) if state.topic else None
-            if topic_info is not None and topic_info.cls == "Person" and subject != state.topic \
-                    and state.info.get(subject, EntityInfo(None, None, None)).cls == "Ruler":
-                subject = state.topic  # 韓琦's article, after 宋神宗 was named: 病死 is his own death
-            persons = [_M(0, 0, subject, "Person", "subject")]
+            persons = [_M(0, 0, state.carried_subject(), "Person", "subject")]
         for p in persons[-1:]:
             results.append((("agent", p.key),))
     elif frame == "killed":
