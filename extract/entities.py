@@ -816,6 +816,11 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
             taken[a:b] = b"\x01" * (b - a)
     shorts = polities.shorts if polities is not None else {}
     out: list[tuple[int, int]] = []
+
+    def take(a: int, b: int) -> None:
+        out.append((a, b))
+        taken[a:b] = b"\x01" * (b - a)
+
     for i in suffixes:
         ch = hans[i]
         if taken[i]:
@@ -827,15 +832,11 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
             # 河北 + 東路, 大名府 + 路: a circuit named after a known region or prefecture
             e = i if i in extendable else (i - 1 if i - 1 in extendable and hans[i - 1] in "东西南北" else None)
             if e is not None:
-                out.append((extendable[e], i + 1))
-                for t in range(extendable[e], i + 1):
-                    taken[t] = True
+                take(extendable[e], i + 1)
                 continue
         if (extendable and i in extendable and hans[i - 1] not in _SETTLEMENT_SUFFIX
                 and hans[extendable[i]:i + 1] not in _GENERIC_NAMES):
-            out.append((extendable[i], i + 1))  # 襄陽 (known) + 府
-            for t in range(extendable[i], i + 1):
-                taken[t] = 1
+            take(extendable[i], i + 1)  # 襄陽 (known) + 府
             continue
         j = i
         while j > 0 and i - j < 3:
@@ -851,8 +852,7 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
             continue  # circuits have names of two characters or more: 鄜延路, 河东南路
         if ch == "省":
             continue  # a province only after a known name (吉林 + 省): 尚書省 is a department
-        out.append((j, i + 1))
-        taken[j:i + 1] = b"\x01" * (i + 1 - j)
+        take(j, i + 1)
     # Mountains, rivers and lakes (馬鐙山, 白溝河, 斡鄰濼): stricter, as these characters are
     # common words too: a body of two or three characters right after a word that introduces a
     # place (攻破馬鐙山, 敗…于銀胡蘆山, 至斡鄰濼), the longest such body.
@@ -862,20 +862,16 @@ def discover_settlements(hans: str, occupied: list[tuple[int, int]], polities: P
         end = i + 2 if hans[i:i + 2] in _NATURE_TWO else i + 1
         if end < len(hans) and hans[end] in _NATURE_GENERIC_AFTER:
             continue
-        j = next((i - n for n in (3, 2) if i - n > 0 and hans[i - n - 1] in _PLACE_INTRO
+        j = next((i - k for k in (3, 2) if i - k > 0 and hans[i - k - 1] in _PLACE_INTRO
                   and not any(taken[t] or hans[t] in _NOT_IN_NAME or hans[t] in _PLACE_INTRO
-                              for t in range(i - n, i))), None)
+                              for t in range(i - k, i))), None)
         if j is None or hans[j:end] in _GENERIC_NAMES or any(c in _SETTLEMENT_SUFFIX for c in hans[j:i]):
             continue
-        out.append((j, end))
-        for t in range(j, end):
-            taken[t] = True
+        take(j, end)
     # 華北 + 平原, 四川 + 盆地: a known region's plain or basin
     for e, start in (extendable or {}).items():
-        if hans[e:e + 2] in _NATURE_TWO and not any(taken[t] for t in range(e, e + 2)):
-            out.append((start, e + 2))
-            for t in range(start, e + 2):
-                taken[t] = True
+        if hans[e:e + 2] in _NATURE_TWO and not any(taken[e:e + 2]):
+            take(start, e + 2)
     return out
 
 
