@@ -669,6 +669,12 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
         base_off = sentence.plain.start
         first_new = len(mentions)
         for hit_start, hit_end, hit_kind, hit_candidates, hit_commander in matcher.find_tuples(hans):
+            if hit_kind == "army" and hans[hit_end - 1:hit_end + 1] == "主力":
+                # 金國主力: 金國's main force (主力), not 金國主 (its ruler); a short name alone
+                # (金主力) is no mention
+                if hit_end - 1 - hit_start < 2:
+                    continue
+                hit_end -= 1
             ps, pe = base_off + hit_start, base_off + hit_end
             i = bisect_left(starts, pe) - 1  # the last mention starting before this hit ends
             if i >= 0 and taken[i][1] > ps:

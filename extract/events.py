@@ -629,10 +629,7 @@ def _targets_after(hans: str, te: int, ce: int, local: list[_M], allowed: frozen
             chain.append(m)  # 長江以北及四川盆地: the relative part stays with the first
         else:
             break
-    chain = [m for m in chain if not (hans[m.end - 1:m.end] == "主" and hans[m.end:m.end + 1] == "力")] \
-        if not armies else chain  # 金國主力: 金國's main force, not 金主 (its ruler)
     if armies:  # only the polities whose army the object is (消滅金國主力部隊)
-        chain = [_M(m.start, m.end - 1, m.key, m.cls, m.via) if hans[m.end - 1:m.end + 1] == "主力" else m for m in chain]
         return [m for m in chain if _is(m.cls, POLITY) and _ARMY_AFTER.match(hans, m.end)]
     return [m for m in chain if _allowed(m.cls, allowed) and not _RELATIVE.match(hans, m.end)
             and not (_is(m.cls, POLITY) and _ARMY_AFTER.match(hans, m.end))]
