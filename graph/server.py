@@ -1425,6 +1425,13 @@ def _parse_query_string(query_string: bytes) -> Any:
     return tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
+def _params_of(query_string: bytes) -> list[tuple[str, str]]:
+    """A URL's query parameters (remembered for short URLs: see ``_parse_query_string``)."""
+    if len(query_string) <= 8192:
+        return list(_parse_query_string(query_string))
+    return list(_parse_query_string.__wrapped__(query_string))
+
+
 class _RawRequest:
     """What the ``/sparql`` handler reads of a request, straight from the ASGI scope.
 
@@ -1446,10 +1453,7 @@ class _RawRequest:
 
     def params(self) -> list[tuple[str, str]]:
         """The URL's query parameters, decoded as Starlette's ``query_params`` does."""
-        query_string = self.scope.get("query_string", b"")
-        if len(query_string) <= 8192:
-            return list(_parse_query_string(query_string))
-        return _parse_query_string.__wrapped__(query_string)
+        return _params_of(self.scope.get("query_string", b""))
 
     @property
     def url(self) -> URL:
@@ -1560,6 +1564,17 @@ def _raw_headers(headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]
             for k, v in (headers or {}).items()]
 
 
+def _answer_headers(answer: _Answer) -> list[tuple[bytes, bytes]]:
+    """The response headers of ``answer`` (uvicorn adds ``server`` and ``date``)."""
+    headers = _raw_headers(answer.headers)
+    if answer.status not in (204, 304):
+        headers.append((b"content-length", str(len(answer.body)).encode()))
+    if answer.content_type is not None:
+        headers.append((b"content-type", answer.content_type.encode("latin-1")))
+    headers.extend(_SPARQL_HEADERS)
+    return headers
+
+
 @dataclass(frozen=True, slots=True)
 class _Answer:
     """A ``/sparql`` response before it is sent."""
@@ -1568,6 +1583,54 @@ class _Answer:
     body: bytes = b""
     content_type: str | None = None
     headers: Mapping[str, str] | None = None
+
+
+class _Head:
+    """A request's method and headers, for a request answered before its ASGI scope exists."""
+
+    __slots__ = ("method", "headers")
+
+    def __init__(self, method: str, headers: Mapping[str, str]) -> None:
+        self.method = method
+        self.headers = headers
+
+
+class _Pending:
+    """A query to evaluate (in a worker thread, or inline when known to be quick), and what is
+    done with its result: remembered as quick, cached, answered with its validators."""
+
+    __slots__ = ("endpoint", "snapshot", "req", "deadline", "etag", "headers")
+
+    def __init__(self, endpoint: SparqlEndpoint, snapshot: Snapshot, req: _QueryRequest,
+                 deadline: float, etag: str | None,
+                 headers: Mapping[str, str] | None) -> None:
+        self.endpoint = endpoint
+        self.snapshot = snapshot
+        self.req = req
+        self.deadline = deadline
+        self.etag = etag  # None: not cacheable (volatile or federated)
+        self.headers = headers
+
+    def work(self, known_quick: bool = False) -> tuple[bytes, _Format, float]:
+        endpoint = self.endpoint
+        start = time.perf_counter()
+        body, fmt = _execute(self.snapshot, self.req, deadline=self.deadline,
+                             limit=endpoint.query_timeout, max_rows=endpoint.max_rows,
+                             allow_service=endpoint.allow_service,
+                             max_bytes=endpoint.max_result_bytes, known_quick=known_quick)
+        return body, fmt, time.perf_counter() - start
+
+    def finish(self, body: bytes, fmt: _Format, took: float | None) -> _Answer:
+        """The answer, after remembering a cacheable request (and, given the time ``took`` in
+        a worker thread, whether it is quick enough to run inline next time)."""
+        if self.etag is not None:
+            if took is not None and took < _INLINE_BELOW:
+                quick = _quick_queries(self.snapshot)
+                if len(quick) >= _QUICK_MAX:
+                    quick.clear()
+                quick[self.etag] = None
+            self.snapshot.responses.put(self.req, body, fmt.content_type)
+        return _Answer(200, body, fmt.content_type, self.headers)
 
 
 class SparqlEndpoint:
@@ -1619,13 +1682,8 @@ class SparqlEndpoint:
             except Exception:
                 log.exception("SPARQL request failed")
                 answer = _Answer(500, b"Internal Server Error\n", "text/plain; charset=utf-8")
-        headers = _raw_headers(answer.headers)
-        if answer.status not in (204, 304):
-            headers.append((b"content-length", str(len(answer.body)).encode()))
-        if answer.content_type is not None:
-            headers.append((b"content-type", answer.content_type.encode("latin-1")))
-        headers.extend(_SPARQL_HEADERS)
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.start", "status": answer.status,
+                    "headers": _answer_headers(answer)})
         await send({"type": "http.response.body", "body": answer.body})
 
     @staticmethod
@@ -1647,32 +1705,69 @@ class SparqlEndpoint:
             await self._update(request, update, params)
             return _Answer(204)
         query = _single(params, "query")
-        format_param = _single(params, "format")
-        accept = request.headers.get("accept")
-        snapshot = self.handle.current  # one snapshot for the whole request
-
         if query is None:
             if request.method == "POST":
                 raise HTTPError(400, "missing 'query' parameter")
-            fmt = negotiate(GRAPH_FORMATS, accept, format_param, "the service description")
+            fmt = negotiate(GRAPH_FORMATS, request.headers.get("accept"),
+                            _single(params, "format"), "the service description")
             endpoint = str(request.url.replace(query="", fragment=""))
-            body = await anyio.to_thread.run_sync(_service_description, snapshot, endpoint, fmt,
-                                                  self.allow_update)
+            body = await anyio.to_thread.run_sync(_service_description, self.handle.current,
+                                                  endpoint, fmt, self.allow_update)
             return _Answer(200, body, fmt.content_type)
+        plan = self._plan(request, params, query, deadline)
+        if isinstance(plan, _Answer):
+            return plan
+        loop = asyncio.get_running_loop()
+        future = self.threads.submit(loop, plan.work)
+        timer = loop.call_later(max(deadline - time.monotonic(), 0) + _DEADLINE_GRACE,
+                                _expire, future, self.query_timeout)
+        try:
+            body, fmt, took = await future
+        finally:
+            timer.cancel()
+        return plan.finish(body, fmt, took)
 
+    def answer_now(self, query_string: bytes,
+                   headers: Mapping[str, str]) -> _Answer | None:
+        """The answer to ``GET /sparql?query_string``, if it can be given without waiting.
+
+        That is a 304, a response from the cache, or a request known to be quick on this
+        generation (evaluated here, see ``_INLINE_BELOW``).  None for everything else (a query
+        to evaluate in a worker thread, an update, the service description, any error): the
+        request then takes the ASGI path (:meth:`__call__`), which answers it in full.
+        Called by the HTTP protocol (:func:`_http_protocol`) before it makes an ASGI request.
+        """
+        try:
+            params = _params_of(query_string)
+            query = _single(params, "query")
+            if query is None or _single(params, "update") is not None:
+                return None
+            plan = self._plan(_Head("GET", headers), params, query,
+                              time.monotonic() + self.query_timeout)
+        except HTTPError:
+            return None
+        return plan if isinstance(plan, _Answer) else None
+
+    def _plan(self, request: _RawRequest | _Head, params: list[tuple[str, str]], query: str,
+              deadline: float) -> _Answer | _Pending:
+        """What answering ``query`` takes: the answer itself when no worker thread is needed
+        (a 304, a cached response, a request known to be quick), else the work to hand to one.
+        """
         if len(query.encode()) > self.max_body:
             raise HTTPError(413, f"query longer than {self.max_body} bytes")
+        snapshot = self.handle.current  # one snapshot for the whole request
         req = _QueryRequest(
             query=query,
             default_graphs=tuple(v for k, v in params if k == "default-graph-uri"),
             named_graphs=tuple(v for k, v in params if k == "named-graph-uri"),
-            format_param=format_param,
-            accept=accept,
+            format_param=_single(params, "format"),
+            accept=request.headers.get("accept"),
         )
         # The store does not change within a generation, so the same request gets the same
         # bytes: answer 304 to a client that has them, and keep them for the next client.
         text = query_text(query)
         cacheable = not (text.volatile or text.service)
+        etag: str | None = None
         headers: Mapping[str, str] | None = None
         if cacheable:
             etag = _etag(snapshot, req)
@@ -1682,35 +1777,13 @@ class SparqlEndpoint:
             hit = snapshot.responses.get(req)
             if hit is not None:
                 return _Answer(200, hit[0], hit[1], headers)
-
-        def work(known_quick: bool = False) -> tuple[bytes, _Format, float]:
-            start = time.perf_counter()
-            body, fmt = _execute(snapshot, req, deadline=deadline, limit=self.query_timeout,
-                                 max_rows=self.max_rows, allow_service=self.allow_service,
-                                 max_bytes=self.max_result_bytes, known_quick=known_quick)
-            return body, fmt, time.perf_counter() - start
-
-        quick = _quick_queries(snapshot) if cacheable else None
-        if quick is not None and etag in quick:
+        pending = _Pending(self, snapshot, req, deadline, etag, headers)
+        if etag is not None and etag in _quick_queries(snapshot):
             # Evaluated before, from this very generation, in well under a millisecond or
             # two: evaluate it here rather than pay for the hand-off to a thread.
-            body, fmt, _ = work(known_quick=True)
-        else:
-            loop = asyncio.get_running_loop()
-            future = self.threads.submit(loop, work)
-            timer = loop.call_later(max(deadline - time.monotonic(), 0) + _DEADLINE_GRACE,
-                                    _expire, future, self.query_timeout)
-            try:
-                body, fmt, took = await future
-            finally:
-                timer.cancel()
-            if quick is not None and took < _INLINE_BELOW:
-                if len(quick) >= _QUICK_MAX:
-                    quick.clear()
-                quick[etag] = None
-        if cacheable:
-            snapshot.responses.put(req, body, fmt.content_type)
-        return _Answer(200, body, fmt.content_type, headers)
+            body, fmt, _ = pending.work(known_quick=True)
+            return pending.finish(body, fmt, None)
+        return pending
 
     async def _read_params(self, request: _RawRequest) -> list[tuple[str, str]]:
         """The request's protocol parameters, as (name, value) pairs in order."""
@@ -2292,7 +2365,8 @@ def _http_protocol() -> Any:
     ``"auto"`` when httptools (or the uvicorn classes this builds on) is not there.
     """
     try:
-        from uvicorn.protocols.http.httptools_impl import (HttpToolsProtocol,
+        import httptools
+        from uvicorn.protocols.http.httptools_impl import (STATUS_LINE, HttpToolsProtocol,
                                                            RequestResponseCycle)
     except ImportError:
         return "auto"
@@ -2330,11 +2404,101 @@ def _http_protocol() -> Any:
 
     class OneWriteProtocol(HttpToolsProtocol):  # type: ignore[misc, valid-type]
         def on_headers_complete(self) -> None:
+            if self._answer_now():
+                return
             super().on_headers_complete()
             if type(self.cycle) is RequestResponseCycle:
                 self.cycle.__class__ = OneWriteCycle
 
+        def _answer_now(self) -> bool:
+            """Answer a ``GET /sparql`` that needs no waiting here, without an ASGI request.
+
+            For a small query the ASGI request (scope, cycle, task, three awaits, uvicorn's
+            checks of every header) cost about as much as evaluating it; a request the endpoint
+            can answer at once (:meth:`SparqlEndpoint.answer_now`) is written from here.  The
+            response is the one the ASGI path would send, uvicorn's default headers included.
+            Everything else (other paths and methods, pipelined requests, requests through a
+            proxy, errors) goes the ASGI way.
+            """
+            endpoint = _endpoint_of(self.app)
+            if endpoint is None or self.root_path:
+                return False
+            cycle = self.cycle
+            parser = self.parser
+            if ((cycle is not None and not cycle.response_complete)
+                    or parser.get_method() != b"GET" or parser.should_upgrade()):
+                return False
+            url = self.url
+            if not url.startswith(b"/sparql?"):
+                return False
+            headers: dict[str, str] = {}
+            for name, value in self.headers:
+                if name in _PROXY_HEADERS:  # the access log would need the proxied client
+                    return False
+                headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+            parsed = httptools.parse_url(url)
+            if parsed.path != b"/sparql" or parsed.fragment:
+                return False
+            answer = endpoint.answer_now(parsed.query or b"", headers)
+            if answer is None:
+                return False
+            http_version = parser.get_http_version()
+            keep_alive = http_version == "1.1" and parser.should_keep_alive()
+            if self.access_log:
+                client = self.client
+                self.access_logger.info('%s - "%s %s HTTP/%s" %d',
+                                        f"{client[0]}:{client[1]}" if client else "",
+                                        "GET", url.decode("latin-1"), http_version,
+                                        answer.status)
+            head = [STATUS_LINE[answer.status]]
+            for name, value in self.server_state.default_headers:
+                head += (name, b": ", value, b"\r\n")
+            for name, value in _answer_headers(answer):
+                head += (name, b": ", value, b"\r\n")
+            if not keep_alive:
+                head.append(b"connection: close\r\n")
+            head.append(b"\r\n")
+            head.append(answer.body)
+            self.cycle = _ANSWERED  # for the parser's later callbacks: nothing left to do
+            self.transport.write(b"".join(head))
+            if not keep_alive:
+                self.transport.close()
+            self.on_response_complete()
+            return True
+
     return OneWriteProtocol
+
+
+class _Answered:
+    """Stands in for uvicorn's request cycle after :meth:`OneWriteProtocol._answer_now`."""
+
+    __slots__ = ()
+    response_complete = True
+    disconnected = False
+    more_body = False
+
+    class message_event:  # noqa: N801 - the attribute uvicorn sets on disconnection
+        @staticmethod
+        def set() -> None:
+            pass
+
+
+_ANSWERED = _Answered()
+
+#: Request headers that make uvicorn's proxy middleware rewrite the client (for the log).
+_PROXY_HEADERS = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"forwarded"})
+
+
+def _endpoint_of(app: Any) -> SparqlEndpoint | None:
+    """The :class:`SparqlEndpoint` of ``app`` as uvicorn loaded it: our app, directly or
+    behind uvicorn's proxy-headers middleware only; None for anything else."""
+    for _ in range(3):
+        if isinstance(app, _App):
+            return app.sparql
+        if type(app).__name__ != "ProxyHeadersMiddleware":
+            return None
+        app = getattr(app, "app", None)
+    return None
 
 
 def __getattr__(name: str) -> Any:

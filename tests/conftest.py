@@ -40,14 +40,21 @@ def extract_fixtures(folder: Path):
 
 @contextlib.contextmanager
 def serving(app, *, start_timeout: float = 10, check_shutdown: bool = False) -> Iterator[int]:
-    """``app`` under a real uvicorn on a free loopback port, in a daemon thread; yields the port."""
+    """``app`` under a real uvicorn on a free loopback port, in a daemon thread; yields the port.
+
+    uvicorn speaks HTTP through the protocol ``shilu serve`` gives it (``server._http_option``),
+    so the tests see the responses users get.
+    """
     import uvicorn
+
+    from shilu.graph.server import _http_option
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
+                                           http=_http_option()))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -586,6 +586,149 @@ def test_real_uvicorn_with_sparqlwrapper(store_path):
         assert {b["label"]["value"] for b in result["results"]["bindings"]} == ALL_LABELS
 
 
+# A GET /sparql the endpoint can answer at once (a 304, a cached response, a query known to be
+# quick) is written by the HTTP protocol without an ASGI request (server._http_protocol).  It
+# must be the same response the ASGI path gives, byte for byte but for the Date header.
+
+
+def _http_exchange(port: int, *requests: bytes, pipelined: bool = False,
+                   ) -> tuple[list[tuple[str, dict[str, str], bytes]], bool]:
+    """Send ``requests`` on one connection, each after the previous answer (``pipelined``: all
+    in one write); the responses, and whether the server closed the connection afterwards."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        stream = sock.makefile("rb")
+
+        def response() -> tuple[str, dict[str, str], bytes]:
+            status = stream.readline().decode("latin-1").rstrip("\r\n")
+            headers: dict[str, str] = {}
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                assert name.lower() not in headers, f"header {name} sent twice"
+                headers[name.lower()] = value.strip()
+            return status, headers, stream.read(int(headers.get("content-length", "0")))
+
+        if pipelined:
+            sock.sendall(b"".join(requests))
+            responses = [response() for _ in requests]
+        else:
+            responses = []
+            for request in requests:
+                sock.sendall(request)
+                responses.append(response())
+        sock.settimeout(0.5)
+        try:
+            closed = stream.read(1) == b""
+        except TimeoutError:
+            closed = False
+    return responses, closed
+
+
+def _get(query: str, *headers: str, version: str = "1.1") -> bytes:
+    from urllib.parse import urlencode
+
+    lines = [f"GET /sparql?{urlencode({'query': query})} HTTP/{version}", "Host: localhost",
+             "Accept: application/sparql-results+json", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+@pytest.fixture()
+def asgi_calls(monkeypatch):
+    """How many /sparql requests reached the endpoint's ASGI handler."""
+    calls: list[str] = []
+    original = server.SparqlEndpoint.__call__
+
+    async def counted(self, scope, receive, send):
+        calls.append(scope["method"])
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(server.SparqlEndpoint, "__call__", counted)
+    return calls
+
+
+@pytest.mark.parametrize("cache_bytes", [None, 0], ids=["cached", "uncached"])
+def test_answered_at_once_same_as_asgi(store_path, asgi_calls, monkeypatch, cache_bytes):
+    monkeypatch.setattr(server, "_INLINE_BELOW", 60.0)  # every query counts as quick
+    options = {} if cache_bytes is None else {"cache_bytes": cache_bytes}
+    with serving(create_app(store_path, **options)) as port:
+        (first, second), closed = _http_exchange(port, _get(LABELS), _get(LABELS))
+        # the first one is evaluated in a worker thread; the second is answered from the
+        # cache (cached) or evaluated inline (uncached), without an ASGI request
+        assert asgi_calls == ["GET"]
+        assert not closed
+        assert first[0] == second[0] == "HTTP/1.1 200 OK"
+        assert first[2] == second[2]
+        assert {b["label"]["value"] for b in json.loads(second[2])["results"]["bindings"]} \
+            == ALL_LABELS
+        first[1].pop("date"), second[1].pop("date")
+        assert first[1] == second[1]
+        assert second[1]["access-control-allow-origin"] == "*"
+        assert second[1]["server"] == "uvicorn"
+
+        # a conditional request with the ETag: 304, still without an ASGI request
+        (revalidated,), _ = _http_exchange(port, _get(LABELS, f"If-None-Match: {first[1]['etag']}"))
+        assert revalidated[0] == "HTTP/1.1 304 Not Modified" and revalidated[2] == b""
+        assert revalidated[1]["etag"] == first[1]["etag"]
+        assert asgi_calls == ["GET"]
+
+
+def test_answered_at_once_keeps_connection_semantics(store_path, asgi_calls):
+    with serving(create_app(store_path)) as port:
+        _http_exchange(port, _get(LABELS))  # now in the response cache
+        assert asgi_calls == ["GET"]
+        # several requests in one write (pipelined): each answered, in order
+        other = "SELECT ?s WHERE { ?s a <https://w3id.org/shilu/ontology#Dynasty> }"
+        responses, closed = _http_exchange(port, _get(LABELS), _get(other), _get(LABELS),
+                                           pipelined=True)
+        assert [r[0] for r in responses] == ["HTTP/1.1 200 OK"] * 3
+        assert responses[0][2] == responses[2][2] != responses[1][2]
+        assert len(json.loads(responses[1][2])["results"]["bindings"]) == 2
+        assert not closed
+        # Connection: close and HTTP/1.0 end the connection after the answer
+        (answer,), closed = _http_exchange(port, _get(LABELS, "Connection: close"))
+        assert answer[0] == "HTTP/1.1 200 OK" and answer[1]["connection"] == "close" and closed
+        (answer,), closed = _http_exchange(port, _get(LABELS, version="1.0"))
+        assert answer[0] == "HTTP/1.1 200 OK" and closed
+        answered_at_once = len(asgi_calls)
+        # a request through a proxy takes the ASGI path (its access log names the real client)
+        (answer,), _ = _http_exchange(port, _get(LABELS, "X-Forwarded-For: 10.1.2.3"))
+        assert answer[0] == "HTTP/1.1 200 OK"
+        assert len(asgi_calls) == answered_at_once + 1
+        # errors are the ASGI path's too
+        (answer,), _ = _http_exchange(port, _get("SELECT ?s WHERE {"))
+        assert answer[0] == "HTTP/1.1 400 Bad Request"
+        assert b"malformed query" in answer[2]
+
+
+def test_answered_at_once_is_logged(store_path):
+    import logging
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    with serving(create_app(store_path)) as port:
+        access = logging.getLogger("uvicorn.access")
+        handler, level = Keep(), access.level
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        try:
+            _http_exchange(port, _get(LABELS), _get(LABELS))
+        finally:
+            access.removeHandler(handler)
+            access.setLevel(level)
+    lines = [r.getMessage() for r in records]
+    assert len(lines) == 2 and lines[0] == lines[1], lines
+    assert lines[1].startswith("127.0.0.1:") and lines[1].endswith('"GET /sparql?query=SELECT+%3Fs'
+                                                                     '+%3Flabel+WHERE+%7B+%3Fs+%3C'
+                                                                     'http%3A%2F%2Fwww.w3.org%2F2000'
+                                                                     '%2F01%2Frdf-schema%23label%3E'
+                                                                     '+%3Flabel+%7D HTTP/1.1" 200')
+
+
 # --------------------------------------------------------------------------------------------
 # SPARQL Update and the Graph Store Protocol (off by default; bearer token when on)
 
