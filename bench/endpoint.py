@@ -10,7 +10,9 @@ Builds the seeds + corpus store (or takes one with ``--store``), starts on free 
 
 checks that the servers give the same answers, then for each query and number of concurrent
 clients (keep-alive HTTP/1.1 connections, spread over a few client processes) sends requests for
-``--duration`` seconds and prints requests per second, p50 and p99 latency, and the
+``--duration`` seconds and prints requests per second, p50 and p99 latency, the server's CPU
+time per request (user + system time of its processes and threads during the cell, from
+/proc: a figure that other load on the machine changes far less than throughput), and the
 shilu / oxigraph throughput ratio.
 
     .venv/bin/python bench/endpoint.py                       # build, then measure (5 s a cell)
@@ -216,14 +218,40 @@ class Cell:
     seconds: float
     p50_ms: float
     p99_ms: float
+    cpu_us: float = float("nan")  #: the server's CPU time (all processes) per answered request
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) of process ``pid`` and its live descendants.
+
+    A figure the load of other processes changes much less than throughput: what the server
+    spends per request, whoever else shares the CPUs (Linux /proc; NaN elsewhere).
+    """
+    try:
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat", "rb") as f:
+                        fields = f.read().rsplit(b")", 1)[1].split()
+                except OSError:
+                    continue
+                stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    except OSError:
+        return float("nan")
+    tree, total = {pid}, 0
+    for _ in range(3):  # children of children (uvicorn's workers under its supervisor)
+        tree |= {p for p, (ppid, _) in stats.items() if ppid in tree}
+    total = sum(stats[p][1] for p in tree if p in stats)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def measure(port: int, query: str, accept: str, clients: int, duration: float,
-            processes: int, numbered: bool = False) -> Cell:
+            processes: int, numbered: bool = False, server_pid: int | None = None) -> Cell:
     processes = max(1, min(processes, clients))
     shares = [clients // processes + (1 if i < clients % processes else 0)
               for i in range(processes)]
@@ -233,6 +261,7 @@ def measure(port: int, query: str, accept: str, clients: int, duration: float,
                         args=(port, request_path(query), accept, n, start, duration, out,
                               query if numbered else None))
              for n in shares]
+    cpu_before = tree_cpu_seconds(server_pid) if server_pid else float("nan")
     for p in procs:
         p.start()
     latencies: list[float] = []
@@ -243,12 +272,13 @@ def measure(port: int, query: str, accept: str, clients: int, duration: float,
         errors += err
     for p in procs:
         p.join()
+    cpu = (tree_cpu_seconds(server_pid) - cpu_before) if server_pid else float("nan")
     latencies.sort()
     if not latencies:
         return Cell(0, errors, duration, float("nan"), float("nan"))
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     return Cell(len(latencies), errors, duration, statistics.median(latencies) * 1000,
-                p99 * 1000)
+                p99 * 1000, cpu * 1e6 / len(latencies))
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,11 +373,13 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(args.repeat):  # the servers in turn, so load changes hit all
                     for server in servers:
                         cell = measure(server.port, query, accept, clients, args.duration,
-                                       args.processes, numbered=qname in NEW_EACH_TIME)
+                                       args.processes, numbered=qname in NEW_EACH_TIME,
+                                       server_pid=server.process.pid)
                         runs[server.name].append(cell)
                         print(f"  {qname:10} {clients:3} clients {server.name:14} "
                               f"{cell.rps:9.0f} req/s  p50 {cell.p50_ms:7.2f} ms  "
-                              f"p99 {cell.p99_ms:7.2f} ms  errors {cell.errors}",
+                              f"p99 {cell.p99_ms:7.2f} ms  CPU {cell.cpu_us:6.0f} µs/req  "
+                              f"errors {cell.errors}",
                               file=sys.stderr)
                 for name, cells in runs.items():
                     cells.sort(key=lambda c: c.rps)
@@ -369,7 +401,7 @@ def print_table(results: dict[tuple[str, str, int], Cell], names: list[str],
                 args: argparse.Namespace) -> None:
     header = ["query", "clients"]
     for name in names:
-        header += [f"{name} req/s", "p50 ms", "p99 ms"]
+        header += [f"{name} req/s", "p50 ms", "p99 ms", "CPU µs/req"]
     shilu_names = [n for n in names if n != "oxigraph"]
     if "oxigraph" in names:
         header += [f"{n} / oxigraph" for n in shilu_names]
@@ -379,7 +411,7 @@ def print_table(results: dict[tuple[str, str, int], Cell], names: list[str],
             row = [qname, str(clients)]
             for name in names:
                 c = results[(name, qname, clients)]
-                row += [f"{c.rps:.0f}", f"{c.p50_ms:.2f}", f"{c.p99_ms:.2f}"]
+                row += [f"{c.rps:.0f}", f"{c.p50_ms:.2f}", f"{c.p99_ms:.2f}", f"{c.cpu_us:.0f}"]
             if "oxigraph" in names:
                 ox_rps = results[("oxigraph", qname, clients)].rps
                 row += [f"{results[(n, qname, clients)].rps / ox_rps:.2f}" if ox_rps else "-"

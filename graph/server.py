@@ -1564,6 +1564,13 @@ def _raw_headers(headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]
             for k, v in (headers or {}).items()]
 
 
+def _error_answer(e: HTTPError) -> _Answer:
+    if e.status >= 500:
+        log.warning("SPARQL request failed (%d): %s", e.status, e.message)
+    return _Answer(e.status, (e.message + "\n").encode(), "text/plain; charset=utf-8",
+                   {"WWW-Authenticate": 'Bearer realm="shilu"'} if e.status == 401 else None)
+
+
 def _answer_headers(answer: _Answer) -> list[tuple[bytes, bytes]]:
     """The response headers of ``answer`` (uvicorn adds ``server`` and ``date``)."""
     headers = _raw_headers(answer.headers)
@@ -1599,11 +1606,12 @@ class _Pending:
     """A query to evaluate (in a worker thread, or inline when known to be quick), and what is
     done with its result: remembered as quick, cached, answered with its validators."""
 
-    __slots__ = ("endpoint", "snapshot", "req", "deadline", "etag", "headers")
+    __slots__ = ("endpoint", "snapshot", "req", "deadline", "etag", "headers", "known_quick")
 
     def __init__(self, endpoint: SparqlEndpoint, snapshot: Snapshot, req: _QueryRequest,
                  deadline: float, etag: str | None,
-                 headers: Mapping[str, str] | None) -> None:
+                 headers: Mapping[str, str] | None, known_quick: bool = False) -> None:
+        self.known_quick = known_quick
         self.endpoint = endpoint
         self.snapshot = snapshot
         self.req = req
@@ -1671,12 +1679,7 @@ class SparqlEndpoint:
             try:
                 answer = await self._sparql(request)
             except HTTPError as e:
-                if e.status >= 500:
-                    log.warning("SPARQL request failed (%d): %s", e.status, e.message)
-                answer = _Answer(e.status, (e.message + "\n").encode(),
-                                 "text/plain; charset=utf-8",
-                                 {"WWW-Authenticate": 'Bearer realm="shilu"'}
-                                 if e.status == 401 else None)
+                answer = _error_answer(e)
             except _ClientGone:
                 return
             except Exception:
@@ -1717,6 +1720,9 @@ class SparqlEndpoint:
         plan = self._plan(request, params, query, deadline)
         if isinstance(plan, _Answer):
             return plan
+        if plan.known_quick:
+            body, fmt, _ = plan.work(known_quick=True)
+            return plan.finish(body, fmt, None)
         loop = asyncio.get_running_loop()
         future = self.threads.submit(loop, plan.work)
         timer = loop.call_later(max(deadline - time.monotonic(), 0) + _DEADLINE_GRACE,
@@ -1728,7 +1734,7 @@ class SparqlEndpoint:
         return plan.finish(body, fmt, took)
 
     def answer_now(self, query_string: bytes,
-                   headers: Mapping[str, str]) -> _Answer | None:
+                   headers: Mapping[str, str]) -> _Answer | _Pending | None:
         """The answer to ``GET /sparql?query_string``, if it can be given without waiting.
 
         That is a 304, a response from the cache, or a request known to be quick on this
@@ -1746,7 +1752,7 @@ class SparqlEndpoint:
                               time.monotonic() + self.query_timeout)
         except HTTPError:
             return None
-        return plan if isinstance(plan, _Answer) else None
+        return plan if isinstance(plan, _Answer) or plan.known_quick else None
 
     def _plan(self, request: _RawRequest | _Head, params: list[tuple[str, str]], query: str,
               deadline: float) -> _Answer | _Pending:
@@ -1777,13 +1783,10 @@ class SparqlEndpoint:
             hit = snapshot.responses.get(req)
             if hit is not None:
                 return _Answer(200, hit[0], hit[1], headers)
-        pending = _Pending(self, snapshot, req, deadline, etag, headers)
-        if etag is not None and etag in _quick_queries(snapshot):
-            # Evaluated before, from this very generation, in well under a millisecond or
-            # two: evaluate it here rather than pay for the hand-off to a thread.
-            body, fmt, _ = pending.work(known_quick=True)
-            return pending.finish(body, fmt, None)
-        return pending
+        # Evaluated before, from this very generation, in well under a millisecond or two: it
+        # may be evaluated on the event loop thread rather than pay for the hand-off.
+        return _Pending(self, snapshot, req, deadline, etag, headers,
+                        known_quick=etag is not None and etag in _quick_queries(snapshot))
 
     async def _read_params(self, request: _RawRequest) -> list[tuple[str, str]]:
         """The request's protocol parameters, as (name, value) pairs in order."""
@@ -2444,6 +2447,20 @@ def _http_protocol() -> Any:
                 return False
             http_version = parser.get_http_version()
             keep_alive = http_version == "1.1" and parser.should_keep_alive()
+            if isinstance(answer, _Pending):
+                if len(self.connections) >= _EVALUATE_ASIDE_FROM:
+                    # Other clients are connected: evaluate in a worker thread (pyoxigraph
+                    # lets go of the GIL), so this thread reads their requests meanwhile.
+                    self._evaluate_aside(endpoint, answer, url, http_version, keep_alive)
+                    return True
+                body, fmt, _ = answer.work(known_quick=True)
+                answer = answer.finish(body, fmt, None)
+            self.cycle = _ANSWERED  # for the parser's later callbacks: nothing left to do
+            self._respond(answer, url, http_version, keep_alive)
+            return True
+
+        def _respond(self, answer: _Answer, url: bytes, http_version: str,
+                     keep_alive: bool) -> None:
             if self.access_log:
                 client = self.client
                 self.access_logger.info('%s - "%s %s HTTP/%s" %d',
@@ -2459,12 +2476,28 @@ def _http_protocol() -> Any:
                 head.append(b"connection: close\r\n")
             head.append(b"\r\n")
             head.append(answer.body)
-            self.cycle = _ANSWERED  # for the parser's later callbacks: nothing left to do
             self.transport.write(b"".join(head))
             if not keep_alive:
                 self.transport.close()
             self.on_response_complete()
-            return True
+
+        def _evaluate_aside(self, endpoint: SparqlEndpoint, pending: _Pending, url: bytes,
+                            http_version: str, keep_alive: bool) -> None:
+            cycle = self.cycle = _Evaluating(keep_alive)
+            future = endpoint.threads.submit(self.loop, functools.partial(pending.work, True))
+
+            def done(future: asyncio.Future[Any]) -> None:
+                if cycle.disconnected:
+                    return
+                try:
+                    body, fmt, _ = future.result()
+                    answer = pending.finish(body, fmt, None)
+                except HTTPError as e:
+                    answer = _error_answer(e)
+                cycle.response_complete = True
+                self._respond(answer, url, http_version, cycle.keep_alive)
+
+            future.add_done_callback(done)
 
     return OneWriteProtocol
 
@@ -2484,6 +2517,31 @@ class _Answered:
 
 
 _ANSWERED = _Answered()
+
+#: With this many client connections open, a request known to be quick that the protocol
+#: answers is evaluated in a worker thread, not on the event loop thread: pyoxigraph evaluates
+#: without the GIL, so the event loop reads and answers the other clients' requests meanwhile
+#: (the hand-off costs some CPU; with one client there is nobody to overlap with).
+_EVALUATE_ASIDE_FROM = 2
+
+
+class _Evaluating:
+    """Stands in for uvicorn's request cycle while a request answered by the protocol is
+    evaluated in a worker thread: a pipelined request waits for it, a lost connection or a
+    shutdown is noted."""
+
+    __slots__ = ("keep_alive", "response_complete", "disconnected", "more_body")
+
+    def __init__(self, keep_alive: bool) -> None:
+        self.keep_alive = keep_alive
+        self.response_complete = False
+        self.disconnected = False
+        self.more_body = True
+
+    class message_event:  # noqa: N801 - what uvicorn sets when the request body ends
+        @staticmethod
+        def set() -> None:
+            pass
 
 #: Request headers that make uvicorn's proxy middleware rewrite the client (for the log).
 _PROXY_HEADERS = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"forwarded"})

@@ -673,6 +673,35 @@ def test_answered_at_once_same_as_asgi(store_path, asgi_calls, monkeypatch, cach
         assert asgi_calls == ["GET"]
 
 
+def test_quick_query_evaluated_aside_while_other_clients_are_connected(store_path, asgi_calls,
+                                                                     monkeypatch):
+    import socket
+
+    monkeypatch.setattr(server, "_INLINE_BELOW", 60.0)
+    submitted: list[object] = []
+    submit = server._QueryThreads.submit
+
+    def counted(self, loop, fn):
+        submitted.append(fn)
+        return submit(self, loop, fn)
+
+    monkeypatch.setattr(server._QueryThreads, "submit", counted)
+    with serving(create_app(store_path, cache_bytes=0)) as port:
+        (first,), _ = _http_exchange(port, _get(LABELS))  # ASGI, in a thread: now known quick
+        assert asgi_calls == ["GET"] and len(submitted) == 1
+        (alone,), _ = _http_exchange(port, _get(LABELS))  # one client: on the event loop
+        assert len(submitted) == 1
+        with socket.create_connection(("127.0.0.1", port)):  # a second client connects
+            time.sleep(0.2)
+            (aside, pipelined), closed = _http_exchange(port, _get(LABELS), _get(LABELS),
+                                                        pipelined=True)
+        assert len(submitted) == 2  # the first in a worker thread; the second waited for it
+        assert asgi_calls == ["GET", "GET"] and not closed
+        for response in (first, alone, aside, pipelined):
+            response[1].pop("date")
+        assert first == alone == aside == pipelined
+
+
 def test_answered_at_once_keeps_connection_semantics(store_path, asgi_calls):
     with serving(create_app(store_path)) as port:
         _http_exchange(port, _get(LABELS))  # now in the response cache
