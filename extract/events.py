@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .article import Article, Span
+from .article import Article, Span, record
 from .dates import DateContext, EraTable, find_dates
 from .facts import Entity, Event, Mention
 from .mentions import PolityTable, shared_short_preferences
@@ -94,7 +94,7 @@ class TriggerTable:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EntityInfo:
     cls: str | None
     ruler_of: str | None
