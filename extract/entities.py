@@ -906,9 +906,9 @@ def discover_in_lists(hans: str, known: list[tuple[int, int, str | None]],
             covered[t] = True
     items: list[list[tuple[int, int]]] = []  # chains of (start, end) items joined by 、
     chain: list[tuple[int, int]] = []
-    for p, ch in enumerate(hans):
-        if ch != "、":
-            continue
+    following = hans.find("、")
+    while following >= 0:  # each 、 in turn
+        p, following = following, hans.find("、", following + 1)
         e = p
         if e > 0 and hans[e - 1] in "）)":  # 宣德州（今河北宣化）、: the item before its gloss
             depth, e = 0, e - 1
