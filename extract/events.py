@@ -91,7 +91,7 @@ class TriggerTable:
         out = []
         for m in self.pattern.finditer(hans):
             s, e = m.span()
-            if any(bs <= s and e <= be and (bs, be) != (s, e) for bs, be in blocked):
+            if blocked and any(bs <= s and e <= be and (bs, be) != (s, e) for bs, be in blocked):
                 continue  # inside a longer word that is not this trigger (天下, 逃亡)
             out.append((s, e, self.by_word[m.group()]))
         return out
@@ -433,10 +433,13 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
     titles = _titled(hans)
     # names inside quotes are speech, inside parentheses glosses (隨州（今屬湖北）), inside 《》 the
     # title of a work (取《金實錄》而歸): none of them acts or is acted on
-    local = [m for m in local if m.via not in ("phrase", "descriptive")
-             and not any(qs <= m.start < qe for qs, qe in quoted)
-             and not any(gs < m.start < ge for gs, ge in glosses)
-             and not any(ts < m.start < te for ts, te in titles)]
+    if quoted or glosses or titles:
+        local = [m for m in local if m.via not in ("phrase", "descriptive")
+                 and not any(qs <= m.start < qe for qs, qe in quoted)
+                 and not any(gs < m.start < ge for gs, ge in glosses)
+                 and not any(ts < m.start < te for ts, te in titles)]
+    else:  # the usual sentence, with none of them (and no three empty scans a mention)
+        local = [m for m in local if m.via not in ("phrase", "descriptive")]
     bounds = sorted({0, len(hans), *(m.end() for m in _CLAUSE.finditer(hans))})
     clauses = list(zip(bounds, bounds[1:]))
     heads = [_clause_head(hans, cs, ce, local) for cs, ce in clauses]
@@ -444,6 +447,7 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
     local = _with_short_polities(hans, found, local, state)
     out: list[Event] = []
     intent_open = False
+    last_trigger = found[-1][0] if found else -1  # (found is in text order)
     for ci, (cs, ce) in enumerate(clauses):
         head = heads[ci]
         if head is not None or "被" in hans[cs:ce] or _CONTRAST.match(hans[cs:ce]):
@@ -500,7 +504,8 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                 roles_found = [(("kind", "Attack"), *r) if r[0][0] != "kind" else r for r in roles_found]
             for role_set in roles_found:
                 out.append(_event(trig, role_set, date, text, span))
-        if _INTENT.search(hans[cs:ce]) and not _GRANTED.search(hans[cs:ce]):
+        # (only a trigger of a later clause reads intent_open: in a sentence without one, no need to look)
+        if last_trigger >= ce and _INTENT.search(hans[cs:ce]) and not _GRANTED.search(hans[cs:ce]):
             intent_open = True  # 蒙軍欲借道宋境，繞道攻金: the plan runs on into the next clause
         bei = hans.find("被", cs, ce)
         if bei >= 0:
@@ -525,6 +530,8 @@ _ADVERBS = "遂乃亦终終也就即又再已"
 def _with_short_polities(hans: str, found, local: list[_M], state: _ArticleState) -> list[_M]:
     """金 alone is a mention where it touches a verb: 伐金, 滅金, 金遂滅亡 (a one-character name
     is no mention elsewhere: 金 is also gold)."""
+    if not found:
+        return local
     extra: list[_M] = []
     occupied = [(m.start, m.end) for m in local]
 
@@ -538,9 +545,9 @@ def _with_short_polities(hans: str, found, local: list[_M], state: _ArticleState
             j -= 1
         spots.append(j)
         for n, i in enumerate(spots):
-            while free(i):  # before the verb, a run of them: 金宋約定
+            while 0 <= i < len(hans):  # before the verb, a run of them: 金宋約定
                 polity = state.short_polity(hans[i])
-                if not polity:
+                if not polity or not free(i):  # (the cheaper test first: most characters name none)
                     break
                 cls = state.info.get(polity, EntityInfo("Polity", None, None)).cls or "Polity"
                 extra.append(_M(i, i + 1, polity, cls, "army"))
