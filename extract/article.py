@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from urllib.parse import unquote
 
 __all__ = [
@@ -30,7 +30,39 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+def record(cls):
+    """``@dataclass(frozen=True, slots=True)`` with a faster ``__init__``.
+
+    A frozen dataclass's own ``__init__`` stores each field through ``object.__setattr__``
+    (looked up by name, then the slot found by name); this one calls each slot's descriptor
+    directly, which halves the cost of making one. Extraction makes some 700 of these per
+    article (spans, mentions, entities, dates), so it shows. Everything else is the
+    dataclass's: the same fields, defaults, equality, hash, repr, and instances stay frozen
+    (assigning to a field still raises `dataclasses.FrozenInstanceError`).
+    """
+    cls = dataclass(frozen=True, slots=True)(cls)
+    env: dict[str, object] = {}
+    params = []
+    body = []
+    for f in fields(cls):
+        if not f.init or f.default_factory is not MISSING or f.kw_only:
+            raise TypeError(f"record {cls.__name__}.{f.name}: only plain fields (a default value at most)")
+        env[f"_set_{f.name}"] = getattr(cls, f.name).__set__  # the slot's member descriptor
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            env[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        body.append(f"    _set_{f.name}(self, {f.name})\n")
+    exec(f"def __init__(self, {', '.join(params)}):\n" + "".join(body), env)  # as dataclasses does
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    cls.__init__ = init
+    return cls
+
+
+@record
 class Span:
     """A half-open range of character offsets ``[start, end)``."""
 
@@ -41,7 +73,7 @@ class Span:
         return self.end - self.start
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Link:
     """A Markdown link. ``text`` is what the reader sees; ``target`` the page title it names.
 
@@ -56,14 +88,14 @@ class Link:
     plain: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Section:
     title: str
     level: int
     span: Span  # the heading line in the source
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sentence:
     """A sentence (or heading, table cell, list item, footnote text) of the article.
 
@@ -78,7 +110,7 @@ class Sentence:
     section: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Conversion:
     """A ``-{…}-`` language-conversion block.
 
@@ -95,20 +127,20 @@ class Conversion:
         return not self.variants
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Footnote:
     number: int
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Table:
     rows: tuple[tuple[str, ...], ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Article:
     source_id: str
     title: str

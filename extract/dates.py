@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+from .article import record
 from .script import to_hans
 
 __all__ = [
@@ -369,7 +370,7 @@ def default_eras() -> EraTable:
 # Mentions
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DateMention:
     """One date expression: ``text == sentence[start:end]``.
 
@@ -985,7 +986,7 @@ def find_dates(text: str, *, polity_hint: str | None = None, eras: EraTable | No
 # Resolution
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ResolvedDate:
     """An absolute date: the year (None for a range or a conflicting gloss), and the month and
     day where known. ``iso_date``: ``1227-08-25`` for a Gregorian day, ``1227-08`` for a Gregorian

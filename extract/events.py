@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .article import Article, Span
+from .article import Article, Span, record
 from .dates import DateContext, EraTable, find_dates
 from .facts import Entity, Event, Mention
 from .mentions import PolityTable, shared_short_preferences
@@ -37,8 +37,11 @@ _CLAUSE = re.compile(r"[，,；;：:。！？!?]")
 _FORT = frozenset("寨砦堡城关關")
 _GLOSS = re.compile(r"^[（(][^（）()]{1,12}[）)][、及和与與]?$")
 _QUOTES = {"「": "」", "“": "”", "『": "』", "《": "》"}
-# Words before a trigger, inside its clause, that make it no fact.
-_INTENT = re.compile(r"欲|想|走向|策略|应当|應當|应该|應該|商议|商議|大计|大計|会发起|會發起|将会|將會|战略|戰略|方法|(?<![遗遺心志])[愿願]|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|(?<![阴陰计計参參])谋(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|(?<![县縣阳陽州城府山江])令|下令|诏|如果|若|假如|倘")
+# Words before a trigger, inside its clause, that make it no fact. Every alternative starts with
+# a character (a look-behind is written after the character it guards: 令(?<![县…]令), not
+# (?<![县…])令), so the regex engine skips ahead to those characters instead of trying every
+# alternative at every position: the same matches, in half the time.
+_INTENT = re.compile(r"欲|想|走向|策略|应当|應當|应该|應該|商议|商議|大计|大計|会发起|會發起|将会|將會|战略|戰略|方法|[愿願](?<![遗遺心志][愿願])|约|能够|得以|提议|提議|目标|目的|逼迫|迫使|准备|企图|意图|打算|计划|谋(?<![阴陰计計参參]谋)(?!略)|试图|拟|将要|要求|请求|建议|劝|命令|令(?<![县縣阳陽州城府山江]令)|下令|诏|如果|若|假如|倘")
 _PLAN = re.compile(r"(?:约定|议定|约|盟约|目标|计划)[：:]")
 _LATER = re.compile(r"之后|之後|以后|以後|日后|日後|后来|後來|其后|其後|此后|此後|不久|随后|隨後|及后|及後")
 _ROUTED = frozenset({"大败", "败", "大溃", "溃"})
@@ -88,13 +91,13 @@ class TriggerTable:
         out = []
         for m in self.pattern.finditer(hans):
             s, e = m.span()
-            if any(bs <= s and e <= be and (bs, be) != (s, e) for bs, be in blocked):
+            if blocked and any(bs <= s and e <= be and (bs, be) != (s, e) for bs, be in blocked):
                 continue  # inside a longer word that is not this trigger (天下, 逃亡)
             out.append((s, e, self.by_word[m.group()]))
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EntityInfo:
     cls: str | None
     ruler_of: str | None
@@ -424,15 +427,19 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
         resolved.append((dm.start, r))
     # A sentence without a date of its own happened in the year the text last gave (the gold
     # annotators read it so, and measured that way it is right far more often than not).
-    carried = dates_current(dates) if not resolved else None
+    # (made when an event first needs it: most sentences tell none)
+    carried = _NOT_YET if not resolved else None
     glosses = _parenthesised(hans)
     titles = _titled(hans)
     # names inside quotes are speech, inside parentheses glosses (隨州（今屬湖北）), inside 《》 the
     # title of a work (取《金實錄》而歸): none of them acts or is acted on
-    local = [m for m in local if m.via not in ("phrase", "descriptive")
-             and not any(qs <= m.start < qe for qs, qe in quoted)
-             and not any(gs < m.start < ge for gs, ge in glosses)
-             and not any(ts < m.start < te for ts, te in titles)]
+    if quoted or glosses or titles:
+        local = [m for m in local if m.via not in ("phrase", "descriptive")
+                 and not any(qs <= m.start < qe for qs, qe in quoted)
+                 and not any(gs < m.start < ge for gs, ge in glosses)
+                 and not any(ts < m.start < te for ts, te in titles)]
+    else:  # the usual sentence, with none of them (and no three empty scans a mention)
+        local = [m for m in local if m.via not in ("phrase", "descriptive")]
     bounds = sorted({0, len(hans), *(m.end() for m in _CLAUSE.finditer(hans))})
     clauses = list(zip(bounds, bounds[1:]))
     heads = [_clause_head(hans, cs, ce, local) for cs, ce in clauses]
@@ -440,6 +447,7 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
     local = _with_short_polities(hans, found, local, state)
     out: list[Event] = []
     intent_open = False
+    last_trigger = found[-1][0] if found else -1  # (found is in text order)
     for ci, (cs, ce) in enumerate(clauses):
         head = heads[ci]
         if head is not None or "被" in hans[cs:ce] or _CONTRAST.match(hans[cs:ce]):
@@ -482,6 +490,8 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                 if pos <= ts and r is not None:
                     date = r
             if date is None and not resolved:
+                if carried is _NOT_YET:
+                    carried = dates_current(dates)
                 date = carried
             if date is None and kind_of_sentence == "list" and not any(pos <= ts for pos, _ in resolved):
                 # a list item gives its date after the title: 木華黎攻佔京兆府長安之戰 1223年
@@ -494,7 +504,8 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
                 roles_found = [(("kind", "Attack"), *r) if r[0][0] != "kind" else r for r in roles_found]
             for role_set in roles_found:
                 out.append(_event(trig, role_set, date, text, span))
-        if _INTENT.search(hans[cs:ce]) and not _GRANTED.search(hans[cs:ce]):
+        # (only a trigger of a later clause reads intent_open: in a sentence without one, no need to look)
+        if last_trigger >= ce and _INTENT.search(hans[cs:ce]) and not _GRANTED.search(hans[cs:ce]):
             intent_open = True  # 蒙軍欲借道宋境，繞道攻金: the plan runs on into the next clause
         bei = hans.find("被", cs, ce)
         if bei >= 0:
@@ -511,12 +522,16 @@ def _sentence_events(article: Article, text: str, hans: str, span: Span, local: 
     return out
 
 
+_NOT_YET = object()  # a value not computed yet
+
 _ADVERBS = "遂乃亦终終也就即又再已"
 
 
 def _with_short_polities(hans: str, found, local: list[_M], state: _ArticleState) -> list[_M]:
     """金 alone is a mention where it touches a verb: 伐金, 滅金, 金遂滅亡 (a one-character name
     is no mention elsewhere: 金 is also gold)."""
+    if not found:
+        return local
     extra: list[_M] = []
     occupied = [(m.start, m.end) for m in local]
 
@@ -530,9 +545,9 @@ def _with_short_polities(hans: str, found, local: list[_M], state: _ArticleState
             j -= 1
         spots.append(j)
         for n, i in enumerate(spots):
-            while free(i):  # before the verb, a run of them: 金宋約定
+            while 0 <= i < len(hans):  # before the verb, a run of them: 金宋約定
                 polity = state.short_polity(hans[i])
-                if not polity:
+                if not polity or not free(i):  # (the cheaper test first: most characters name none)
                     break
                 cls = state.info.get(polity, EntityInfo("Polity", None, None)).cls or "Polity"
                 extra.append(_M(i, i + 1, polity, cls, "army"))

@@ -5,14 +5,12 @@ The graph layer turns these into RDF; nothing here knows about RDF.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .article import Span
+from .article import Span, record
 
 __all__ = ["Mention", "Entity", "Event", "ArticleFacts"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Mention:
     """A place in the article where an entity is named.
 
@@ -28,7 +26,7 @@ class Mention:
     plain: Span = Span(0, 0)  # in `Article.text`
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Entity:
     """One real thing, keyed by the t2s form of its canonical name.
 
@@ -51,7 +49,7 @@ class Entity:
     place: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Event:
     """An n-ary fact: ``kind`` is an event class (Capture, Attack, …), ``roles`` its fillers as
     (role, entity key) pairs in a canonical order, with the sentence that states it."""
@@ -71,7 +69,7 @@ class Event:
         return tuple(k for r, k in self.roles if r == name)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArticleFacts:
     """Everything extracted from one article."""
 

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import ahocorasick
 
+from .article import record
 from .script import key, to_hans
 
 __all__ = ["Hit", "NameMatcher", "PolityTable", "shared_short_preferences"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hit:
     """A name found at ``[start, end)`` of the searched text.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
 from ..extract.facts import ArticleFacts, Entity, Event
 from . import iris
@@ -109,96 +109,117 @@ def g_year(year: int) -> Literal:
     return Literal(f"-{abs(year):04d}" if year < 0 else f"{year:04d}", datatype=G_YEAR)
 
 
-def _labels(subject: NamedNode, labels: tuple[str, str], predicate: NamedNode, graph: NamedNode) -> Iterator[Quad]:
+# Each kind of thing says what it says once, as (subject, predicate, object) triples of terms;
+# `article_quads` puts them in the article's graph as quads, `article_nquads` writes them as text
+# straight away (a quad made only to be written costs some 4 times more than its line).
+Triple = tuple[NamedNode, NamedNode, NamedNode | Literal]
+
+
+def _labels(subject: NamedNode, labels: tuple[str, str], predicate: NamedNode) -> Iterator[Triple]:
     hant, hans = labels
-    yield Quad(subject, predicate, _lit(hant, "zh-Hant"), graph)
-    yield Quad(subject, predicate, _lit(hans, "zh-Hans"), graph)
+    yield subject, predicate, _lit(hant, "zh-Hant")
+    yield subject, predicate, _lit(hans, "zh-Hans")
+
+
+def _entity_terms(entity: Entity) -> Iterator[Triple]:
+    node = _res(entity.key)
+    if entity.cls:
+        yield node, TYPE, getattr(N, entity.cls)
+    yield from _labels(node, entity.labels, LABEL)
+    for alias in entity.aliases:
+        yield from _labels(node, alias, ALT_LABEL)
+    if entity.wiki_title:
+        yield node, PRIMARY_TOPIC_OF, _wiki(entity.wiki_title)
+    if entity.ruler_of:
+        yield node, N.rulerOf, _res(entity.ruler_of)
+    if entity.start_year is not None:
+        yield node, N.startYear, g_year(entity.start_year)
+    if entity.end_year is not None:
+        yield node, N.endYear, g_year(entity.end_year)
+    for participant in entity.participants:
+        yield node, N.participant, _res(participant)
+    if entity.place:
+        yield node, N.place, _res(entity.place)
 
 
 def entity_quads(entity: Entity, graph: NamedNode) -> Iterator[Quad]:
-    node = _res(entity.key)
-    if entity.cls:
-        yield Quad(node, TYPE, getattr(N, entity.cls), graph)
-    yield from _labels(node, entity.labels, LABEL, graph)
-    for alias in entity.aliases:
-        yield from _labels(node, alias, ALT_LABEL, graph)
-    if entity.wiki_title:
-        yield Quad(node, PRIMARY_TOPIC_OF, _wiki(entity.wiki_title), graph)
-    if entity.ruler_of:
-        yield Quad(node, N.rulerOf, _res(entity.ruler_of), graph)
-    if entity.start_year is not None:
-        yield Quad(node, N.startYear, g_year(entity.start_year), graph)
-    if entity.end_year is not None:
-        yield Quad(node, N.endYear, g_year(entity.end_year), graph)
-    for participant in entity.participants:
-        yield Quad(node, N.participant, _res(participant), graph)
-    if entity.place:
-        yield Quad(node, N.place, _res(entity.place), graph)
+    for s, p, o in _entity_terms(entity):
+        yield Quad(s, p, o, graph)
 
 
-def event_quads(event: Event, source_id: str, graph: NamedNode, source_text: str | None) -> Iterator[Quad]:
+def _event_terms(event: Event, source_id: str, source_text: str | None) -> Iterator[Triple]:
     event_iri = iris.event(event.kind, event.roles, event.year)
     node = NamedNode(event_iri)
-    yield Quad(node, TYPE, getattr(N, event.kind), graph)
+    yield node, TYPE, getattr(N, event.kind)
     for role, k in event.roles:
-        yield Quad(node, getattr(N, role), _res(k), graph)
+        yield node, getattr(N, role), _res(k)
     if event.year is not None:
-        yield Quad(node, N.year, g_year(event.year), graph)
+        yield node, N.year, g_year(event.year)
     start, end = event.evidence.start, event.evidence.end
     ev = NamedNode(iris.evidence(source_id, start, end, event_iri))
     selector = NamedNode(iris.evidence(source_id, start, end) + ";selector")  # the sentence, shared
-    yield Quad(node, N.evidence, ev, graph)
-    yield Quad(ev, TYPE, SPECIFIC_RESOURCE, graph)
-    yield Quad(ev, HAS_SOURCE, NamedNode(iris.source(source_id)), graph)
-    yield Quad(ev, VALUE, Literal(event.sentence), graph)
+    yield node, N.evidence, ev
+    yield ev, TYPE, SPECIFIC_RESOURCE
+    yield ev, HAS_SOURCE, NamedNode(iris.source(source_id))
+    yield ev, VALUE, Literal(event.sentence)
     # how this telling dates the event: one event may be told with different date words
     if event.date:
-        yield Quad(ev, N.date, Literal(event.date, datatype=DATE), graph)
+        yield ev, N.date, Literal(event.date, datatype=DATE)
     if event.date_text:
-        yield Quad(ev, N.dateText, Literal(event.date_text), graph)
+        yield ev, N.dateText, Literal(event.date_text)
     if event.precision:
-        yield Quad(ev, N.datePrecision, Literal(event.precision), graph)
+        yield ev, N.datePrecision, Literal(event.precision)
     if event.lunar_month is not None:
-        yield Quad(ev, N.lunarMonth, Literal(str(event.lunar_month), datatype=INTEGER), graph)
-    yield Quad(ev, HAS_SELECTOR, selector, graph)
-    yield Quad(selector, TYPE, POSITION_SELECTOR, graph)
-    yield Quad(selector, OA_START, Literal(str(start), datatype=NON_NEGATIVE), graph)
-    yield Quad(selector, OA_END, Literal(str(end), datatype=NON_NEGATIVE), graph)
+        yield ev, N.lunarMonth, Literal(str(event.lunar_month), datatype=INTEGER)
+    yield ev, HAS_SELECTOR, selector
+    yield selector, TYPE, POSITION_SELECTOR
+    yield selector, OA_START, Literal(str(start), datatype=NON_NEGATIVE)
+    yield selector, OA_END, Literal(str(end), datatype=NON_NEGATIVE)
     if source_text is not None:
-        yield Quad(selector, TYPE, QUOTE_SELECTOR, graph)
-        yield Quad(selector, OA_EXACT, Literal(source_text[start:end]), graph)
+        yield selector, TYPE, QUOTE_SELECTOR
+        yield selector, OA_EXACT, Literal(source_text[start:end])
     shortcut = SHORTCUTS.get(event.kind)
     if shortcut:
         prop, subject_role, object_role = shortcut
         for s in event.role(subject_role):
             for o in event.role(object_role):
-                yield Quad(_res(s), prop, _res(o), graph)
+                yield _res(s), prop, _res(o)
     if event.kind == "Alliance":
         parties = event.role("party")
         for a in parties:
             for b in parties:
                 if a != b:
-                    yield Quad(_res(a), N.alliedWith, _res(b), graph)
+                    yield _res(a), N.alliedWith, _res(b)
+
+
+def event_quads(event: Event, source_id: str, graph: NamedNode, source_text: str | None) -> Iterator[Quad]:
+    for s, p, o in _event_terms(event, source_id, source_text):
+        yield Quad(s, p, o, graph)
+
+
+def _head_terms(facts: ArticleFacts, graph: NamedNode) -> list[Triple]:
+    """The triples about the article itself (its graph's IRI names it): type, title, source,
+    page, topic and categories."""
+    triples: list[Triple] = [
+        (graph, TYPE, N.Article),
+        (graph, TITLE, Literal(facts.title, language="zh")),
+        (graph, DCT_SOURCE, Literal(facts.source_id)),
+    ]
+    if facts.wiki_title:
+        triples.append((graph, DERIVED_FROM, _wiki(facts.wiki_title)))
+    if facts.topic:
+        triples.append((graph, PRIMARY_TOPIC, _res(facts.topic)))
+    for name in facts.categories:
+        cat = _category(name)
+        triples.append((graph, SUBJECT, cat))
+        triples.append((cat, TYPE, CONCEPT))
+        triples.append((cat, LABEL, _lit(name, "zh")))
+    return triples
 
 
 def _article_head(facts: ArticleFacts, graph: NamedNode) -> list[Quad]:
-    """The quads about the article itself (its graph's IRI names it): type, title, source,
-    page, topic and categories."""
-    quads: list[Quad] = [
-        Quad(graph, TYPE, N.Article, graph),
-        Quad(graph, TITLE, Literal(facts.title, language="zh"), graph),
-        Quad(graph, DCT_SOURCE, Literal(facts.source_id), graph),
-    ]
-    if facts.wiki_title:
-        quads.append(Quad(graph, DERIVED_FROM, _wiki(facts.wiki_title), graph))
-    if facts.topic:
-        quads.append(Quad(graph, PRIMARY_TOPIC, _res(facts.topic), graph))
-    for name in facts.categories:
-        cat = _category(name)
-        quads.append(Quad(graph, SUBJECT, cat, graph))
-        quads.append(Quad(cat, TYPE, CONCEPT, graph))
-        quads.append(Quad(cat, LABEL, _lit(name, "zh"), graph))
-    return quads
+    """The quads about the article itself, in its graph."""
+    return [Quad(s, p, o, graph) for s, p, o in _head_terms(facts, graph)]
 
 
 def article_quads(facts: ArticleFacts, source_text: str | None = None) -> list[Quad]:
@@ -215,13 +236,12 @@ def article_quads(facts: ArticleFacts, source_text: str | None = None) -> list[Q
 
 
 # --- straight to N-Quads ------------------------------------------------------------------------
-# The build wants bytes, not quads. An entity's quads differ from one article to the next only
-# by the graph, and most entities recur, unchanged, in many articles: their triples are written
-# once per process (as text, by pyoxigraph: a term's `str` is its N-Triples form) and each article
-# only appends its graph. The result is the N-Quads serialisation of `article_quads`, byte for
-# byte, line for line.
-
-_NO_GRAPH = DefaultGraph()
+# The build wants bytes, not quads. Each line is written from its terms' own text (a term's
+# `str` is its N-Triples form, by pyoxigraph: "s p o g ." is the N-Quads line of the quad). An
+# entity's lines differ from one article to the next only by the graph, and most entities recur,
+# unchanged, in many articles: their triples are written once per process and each article only
+# appends its graph. The result is the N-Quads serialisation of `article_quads`, byte for byte,
+# line for line.
 
 
 @lru_cache(maxsize=_CACHE)
@@ -231,7 +251,7 @@ def _res_text(key: str) -> str:
 
 @lru_cache(maxsize=1 << 14)  # each holds every triple of an entity: fewer than the terms
 def _entity_triples(entity: Entity) -> tuple[str, ...]:
-    return tuple(map(str, entity_quads(entity, _NO_GRAPH)))  # in the default graph: "s p o"
+    return tuple([f"{s} {p} {o}" for s, p, o in _entity_terms(entity)])
 
 
 def article_nquads(facts: ArticleFacts, source_text: str | None = None) -> tuple[bytes, int]:
@@ -239,12 +259,12 @@ def article_nquads(facts: ArticleFacts, source_text: str | None = None) -> tuple
     bytes ``pyoxigraph.serialize(article_quads(...), format=RdfFormat.N_QUADS)`` gives."""
     graph = NamedNode(iris.source(facts.source_id))
     tail = f" {graph} .\n"
-    lines = [f"{q} .\n" for q in _article_head(facts, graph)]
+    lines = [f"{s} {p} {o}{tail}" for s, p, o in _head_terms(facts, graph)]
     mentions = f"{graph} {N.mentions} "
     for entity in facts.entities:
         lines.append(mentions + _res_text(entity.key) + tail)
         lines.extend([t + tail for t in _entity_triples(entity)])
     for event in facts.events:
-        lines.extend(f"{q} .\n" for q in event_quads(event, facts.source_id, graph, source_text))
+        lines.extend([f"{s} {p} {o}{tail}" for s, p, o in _event_terms(event, facts.source_id, source_text)])
     unique = dict.fromkeys(lines)
     return "".join(unique).encode(), len(unique)
