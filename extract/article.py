@@ -40,6 +40,8 @@ def record(cls):
     dataclass's: the same fields, defaults, equality, hash, repr, and instances stay frozen
     (assigning to a field still raises `dataclasses.FrozenInstanceError`).
     """
+    if hasattr(cls, "__post_init__"):  # the generated __init__ would not call it
+        raise TypeError(f"record {cls.__name__}: no __post_init__ (use a plain dataclass)")
     cls = dataclass(frozen=True, slots=True)(cls)
     env: dict[str, object] = {}
     params = []

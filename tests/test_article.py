@@ -116,3 +116,30 @@ def test_every_real_article_parses_with_exact_offsets():
                 assert src[link.span.start:link.span.end] == link.text, (path, link)
         assert "wikilink" not in a.text, path
         assert "Category:" not in a.text, path
+
+
+def test_record_is_a_frozen_dataclass_with_a_faster_init():
+    import dataclasses
+
+    from shilu.extract.article import record
+
+    @record
+    class Pair:
+        left: int
+        right: str = "x"
+
+    a, b = Pair(1), Pair(left=1, right="x")
+    assert a == b and hash(a) == hash(b) and repr(a).endswith("Pair(left=1, right='x')")
+    assert dataclasses.astuple(Pair(2, "y")) == (2, "y")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.left = 3
+    with pytest.raises(TypeError):
+        Pair()  # a field without default is required
+
+    with pytest.raises(TypeError, match="__post_init__"):
+        @record
+        class Checked:
+            value: int
+
+            def __post_init__(self) -> None:
+                pass
