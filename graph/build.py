@@ -375,9 +375,9 @@ def _compact(lexicon, articles: list[Article]):
     unchanged (the fingerprint is a test of that); only the order of the sets may differ, which no
     output depends on (it differs between processes anyway, with the hash seed).
     """
+    articles.clear()  # first: the pickler's memo and the copy take the memory they free
     blob = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
     del lexicon
-    articles.clear()
     _clear_caches()
     gc.collect()
     return pickle.loads(blob)
