@@ -38,36 +38,73 @@ sys.path.insert(0, str(ROOT / "bench"))
 import make_corpus  # noqa: E402
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (0 if it is gone), following the
-    children of every thread: Dask starts its worker processes from its event-loop thread, which
-    ``/proc/PID/task/PID/children`` (the main thread's only) does not list."""
-    total = 0
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its descendants, following the children of every thread: Dask starts its
+    worker processes from its event-loop thread, which ``/proc/PID/task/PID/children`` (the main
+    thread's only) does not list."""
+    out = []
     todo = [pid]
     while todo:
         p = todo.pop()
+        out.append(p)
         try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     todo.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (0 if it is gone)."""
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            pass
+    return total
+
+
+def tree_pss(pid: int) -> int:
+    """Proportional set size of ``pid`` and its descendants, in bytes: each page shared by n
+    processes counts 1/n in each, so the sum is the memory the tree really takes. The build's
+    forked workers share the parent's lexicon, which the sum of their RSS counts once a process
+    (0 where ``smaps_rollup`` is not there)."""
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
         except (OSError, ValueError):
             pass
     return total
 
 
 def run(cmd: list[str], **kw) -> dict:
-    """Run ``cmd``; wall seconds, peak tree RSS (sampled), largest single-process RSS (wait4)."""
+    """Run ``cmd``; wall seconds, peak tree RSS and PSS (sampled; PSS less often, so its peak
+    may be missed by a little), largest single-process RSS (wait4)."""
     started = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=ROOT, **kw)
-    peak = 0
+    peak = peak_pss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        # smaps_rollup walks every page of a process (0.18 CPU-s for a 5.5 GB one): PSS is read
+        # at most 5 % of the time, so that the sampling does not slow the build it measures
+        nonlocal peak, peak_pss
+        next_pss = 0.0
         while not done.is_set():
             peak = max(peak, tree_rss(p.pid))
+            if time.perf_counter() >= next_pss:
+                t = time.perf_counter()
+                peak_pss = max(peak_pss, tree_pss(p.pid))
+                next_pss = time.perf_counter() + 20 * (time.perf_counter() - t)
             done.wait(0.1)
 
     t = threading.Thread(target=sample, daemon=True)
@@ -77,7 +114,7 @@ def run(cmd: list[str], **kw) -> dict:
     done.set()
     t.join()
     p.returncode = os.waitstatus_to_exitcode(status)
-    return {"seconds": seconds, "peak_tree": peak, "max_proc": usage.ru_maxrss * 1024,
+    return {"seconds": seconds, "peak_tree": peak, "peak_tree_pss": peak_pss, "max_proc": usage.ru_maxrss * 1024,
             "returncode": p.returncode, "cpu": usage.ru_utime + usage.ru_stime}
 
 
@@ -121,6 +158,7 @@ def bench(n: int, args: argparse.Namespace) -> dict:
     src = corpus(workdir, n, args.source)
     store = workdir / f"store-{n}"
     shutil.rmtree(store, ignore_errors=True)
+    load_before = os.getloadavg()[0]
     build_cmd = [sys.executable, "-m", "shilu.graph.cli", "build", str(src), "--store", str(store), "-q",
                  "--full"] + (["--jobs", str(args.jobs)] if args.jobs else [])
     b = run(build_cmd)
@@ -135,12 +173,14 @@ def bench(n: int, args: argparse.Namespace) -> dict:
     row = {
         "n": n, "articles": report["articles"], "bytes": report["bytes"], "quads": report["quads"],
         "triples": report["triples"], "build_s": b["seconds"], "build_cpu_s": b["cpu"],
-        "peak_tree_rss": b["peak_tree"], "max_proc_rss": b["max_proc"], "phases": report["phases"],
+        "peak_tree_rss": b["peak_tree"], "peak_tree_pss": b["peak_tree_pss"], "max_proc_rss": b["max_proc"],
+        "phases": report["phases"], "memory_mb": report.get("memory_mb", {}),
         "cpu": report.get("cpu", {}), "bulk_load_cpu_s": None,
         "jobs": report["jobs"], "nquads_bytes": nq.stat().st_size, "dump_s": float(d.stdout.strip() or 0),
         "bulk_load_s": bl["seconds"], "bulk_load_rss": bl["max_proc"],
     }
     row["bulk_load_cpu_s"] = bl["cpu"]
+    row["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
     if args.incremental:
         files = sorted(src.rglob("*.md"))
         victim = files[len(files) // 2]
@@ -175,20 +215,22 @@ def main(argv: list[str] | None = None) -> int:
           f"python {sys.version.split()[0]}", file=sys.stderr)
     rows = []
     head = (f"{'N':>8} {'MB':>6} {'build s':>8} {'art/s':>7} {'MB/s':>6} {'quads':>10} {'quads/s':>8} "
-            f"{'peak RSS tree/proc':>19} {'bulk_load s':>11} {'quads/s':>8} {'build/bulk':>10}")
+            f"{'peak RSS tree/proc':>19} {'peak PSS':>9} {'bulk_load s':>11} {'quads/s':>8} {'build/bulk':>10}")
     print(head)
     for n in args.sizes:
         r = bench(n, args)
         rows.append(r)
         print(f"{r['articles']:>8} {r['bytes'] / 1e6:>6.1f} {r['build_s']:>8.1f} {r['articles'] / r['build_s']:>7.1f} "
               f"{r['bytes'] / 1e6 / r['build_s']:>6.2f} {r['quads']:>10,} {r['quads'] / r['build_s']:>8,.0f} "
-              f"{mb(r['peak_tree_rss']) + ' / ' + mb(r['max_proc_rss']):>19} {r['bulk_load_s']:>11.1f} "
+              f"{mb(r['peak_tree_rss']) + ' / ' + mb(r['max_proc_rss']):>19} {mb(r['peak_tree_pss']):>9} "
+              f"{r['bulk_load_s']:>11.1f} "
               f"{r['quads'] / r['bulk_load_s']:>8,.0f} {r['build_s'] / r['bulk_load_s']:>10.1f}", flush=True)
     print()
     for r in rows:
-        print(f"N={r['n']}: phases (s) " + ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items())
+        print(f"N={r['n']} (load average {r['load_average'][0]} at the start, {r['load_average'][1]} at the end): phases (s) " + ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items())
               + "; CPU (s) " + ", ".join(f"{k} {v:.1f}" for k, v in r["cpu"].items())
-              + f"; bulk load CPU {r['bulk_load_cpu_s']:.1f} s")
+              + f"; bulk load CPU {r['bulk_load_cpu_s']:.1f} s; parent RSS (MB) after "
+              + ", ".join(f"{k} {v:,.0f}" for k, v in r["memory_mb"].items()))
     base = rows[0]
     for r in rows:
         print(f"N={r['n']:>7}: {1000 * r['build_s'] / r['articles']:6.1f} ms/article build "

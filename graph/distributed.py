@@ -43,6 +43,7 @@ import argparse
 import gzip
 import json
 import os
+import pickle
 import shutil
 import sys
 import time
@@ -159,8 +160,8 @@ def _reduce(keep: list[int], *partitions: list[tuple]) -> SharedLexicon:
     """The corpus lexicon from the views of the files in ``keep``, in file order: what
     `build._build` does between its two passes."""
     wanted = set(keep)
-    articles = [article_from_view(payload[0]) for part in partitions for index, digest, payload in part
-                if digest is not None and index in wanted]
+    articles = [article_from_view(pickle.loads(payload[0])) for part in partitions  # views come pickled
+                for index, digest, payload in part if digest is not None and index in wanted]
     lexicon = build_lexicon(articles, default_resources())
     del articles
     return SharedLexicon(lexicon, lexicon_fingerprint(lexicon))
