@@ -2447,14 +2447,12 @@ def _http_protocol() -> Any:
                 return False
             http_version = parser.get_http_version()
             keep_alive = http_version == "1.1" and parser.should_keep_alive()
-            if isinstance(answer, _Pending):
-                if len(self.connections) >= _EVALUATE_ASIDE_FROM:
-                    # Other clients are connected: evaluate in a worker thread (pyoxigraph
-                    # lets go of the GIL), so this thread reads their requests meanwhile.
-                    self._evaluate_aside(endpoint, answer, url, http_version, keep_alive)
-                    return True
-                body, fmt, _ = answer.work(known_quick=True)
-                answer = answer.finish(body, fmt, None)
+            if isinstance(answer, _Pending):  # known to be quick: evaluated here
+                try:
+                    body, fmt, _ = answer.work(known_quick=True)
+                    answer = answer.finish(body, fmt, None)
+                except HTTPError as e:  # (an exception here would reach httptools as a 400)
+                    answer = _error_answer(e)
             self.cycle = _ANSWERED  # for the parser's later callbacks: nothing left to do
             self._respond(answer, url, http_version, keep_alive)
             return True
@@ -2481,24 +2479,6 @@ def _http_protocol() -> Any:
                 self.transport.close()
             self.on_response_complete()
 
-        def _evaluate_aside(self, endpoint: SparqlEndpoint, pending: _Pending, url: bytes,
-                            http_version: str, keep_alive: bool) -> None:
-            cycle = self.cycle = _Evaluating(keep_alive)
-            future = endpoint.threads.submit(self.loop, functools.partial(pending.work, True))
-
-            def done(future: asyncio.Future[Any]) -> None:
-                if cycle.disconnected:
-                    return
-                try:
-                    body, fmt, _ = future.result()
-                    answer = pending.finish(body, fmt, None)
-                except HTTPError as e:
-                    answer = _error_answer(e)
-                cycle.response_complete = True
-                self._respond(answer, url, http_version, cycle.keep_alive)
-
-            future.add_done_callback(done)
-
     return OneWriteProtocol
 
 
@@ -2517,31 +2497,6 @@ class _Answered:
 
 
 _ANSWERED = _Answered()
-
-#: With this many client connections open, a request known to be quick that the protocol
-#: answers is evaluated in a worker thread, not on the event loop thread: pyoxigraph evaluates
-#: without the GIL, so the event loop reads and answers the other clients' requests meanwhile
-#: (the hand-off costs some CPU; with one client there is nobody to overlap with).
-_EVALUATE_ASIDE_FROM = 2
-
-
-class _Evaluating:
-    """Stands in for uvicorn's request cycle while a request answered by the protocol is
-    evaluated in a worker thread: a pipelined request waits for it, a lost connection or a
-    shutdown is noted."""
-
-    __slots__ = ("keep_alive", "response_complete", "disconnected", "more_body")
-
-    def __init__(self, keep_alive: bool) -> None:
-        self.keep_alive = keep_alive
-        self.response_complete = False
-        self.disconnected = False
-        self.more_body = True
-
-    class message_event:  # noqa: N801 - what uvicorn sets when the request body ends
-        @staticmethod
-        def set() -> None:
-            pass
 
 #: Request headers that make uvicorn's proxy middleware rewrite the client (for the log).
 _PROXY_HEADERS = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"forwarded"})

@@ -673,35 +673,6 @@ def test_answered_at_once_same_as_asgi(store_path, asgi_calls, monkeypatch, cach
         assert asgi_calls == ["GET"]
 
 
-def test_quick_query_evaluated_aside_while_other_clients_are_connected(store_path, asgi_calls,
-                                                                     monkeypatch):
-    import socket
-
-    monkeypatch.setattr(server, "_INLINE_BELOW", 60.0)
-    submitted: list[object] = []
-    submit = server._QueryThreads.submit
-
-    def counted(self, loop, fn):
-        submitted.append(fn)
-        return submit(self, loop, fn)
-
-    monkeypatch.setattr(server._QueryThreads, "submit", counted)
-    with serving(create_app(store_path, cache_bytes=0)) as port:
-        (first,), _ = _http_exchange(port, _get(LABELS))  # ASGI, in a thread: now known quick
-        assert asgi_calls == ["GET"] and len(submitted) == 1
-        (alone,), _ = _http_exchange(port, _get(LABELS))  # one client: on the event loop
-        assert len(submitted) == 1
-        with socket.create_connection(("127.0.0.1", port)):  # a second client connects
-            time.sleep(0.2)
-            (aside, pipelined), closed = _http_exchange(port, _get(LABELS), _get(LABELS),
-                                                        pipelined=True)
-        assert len(submitted) == 2  # the first in a worker thread; the second waited for it
-        assert asgi_calls == ["GET", "GET"] and not closed
-        for response in (first, alone, aside, pipelined):
-            response[1].pop("date")
-        assert first == alone == aside == pipelined
-
-
 def test_answered_at_once_keeps_connection_semantics(store_path, asgi_calls):
     with serving(create_app(store_path)) as port:
         _http_exchange(port, _get(LABELS))  # now in the response cache
@@ -905,3 +876,20 @@ def test_a_repeated_quick_query_skips_the_thread_hand_off(store_path, monkeypatc
         volatile = "SELECT (NOW() AS ?t) WHERE {}"
         assert all(c.get("/sparql", params={"query": volatile}).status_code == 200 for _ in range(2))
         assert len(submitted) == 3  # both times
+
+
+def test_answered_at_once_failure_is_an_http_error(store_path, monkeypatch):
+    """A known-quick query that fails when evaluated in the protocol gets the endpoint's error
+    answer (not httptools' 400 for a callback that raised)."""
+    monkeypatch.setattr(server, "_INLINE_BELOW", 60.0)
+    with serving(create_app(store_path, cache_bytes=0)) as port:
+        (first,), _ = _http_exchange(port, _get(LABELS))
+        assert first[0] == "HTTP/1.1 200 OK"
+
+        def fail(*args, **kwargs):
+            raise server.HTTPError(503, "query time limit of 30 s exceeded")
+
+        monkeypatch.setattr(server, "_execute", fail)
+        (second,), closed = _http_exchange(port, _get(LABELS))
+        assert second[0] == "HTTP/1.1 503 Service Unavailable", second
+        assert b"time limit" in second[2] and not closed
