@@ -50,9 +50,13 @@ class BackgroundServer:
     def __init__(self, app) -> None:
         import uvicorn
 
+        from shilu.graph.server import _http_option
+
         self.port = free_port()
+        # the HTTP protocol `shilu serve` runs (the page's queries go through its fast path)
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", access_log=False))
+                                                    log_level="warning", access_log=False,
+                                                    http=_http_option()))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
