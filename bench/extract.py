@@ -47,21 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATHS = [ROOT.parent / "shared" / "seeds", ROOT.parent / "shared" / "corpus" / "history"]
 
 
-def _clear_caches() -> None:
-    """Empty the per-process caches of the extraction and RDF modules (not the tables read once
-    per process: resources, eras)."""
-    import importlib
-
-    keep = {"default_resources", "default_eras"}
-    for name in list(sys.modules):
-        if not (name.startswith("shilu.extract") or name in ("shilu.graph.rdf", "shilu.graph.iris")):
-            continue
-        mod = importlib.import_module(name)
-        for attr, obj in vars(mod).items():
-            if attr not in keep and not isinstance(obj, type) and callable(getattr(obj, "cache_clear", None)):
-                obj.cache_clear()
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("paths", nargs="*", default=[str(p) for p in DEFAULT_PATHS])
@@ -75,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from shilu.extract import build_lexicon, default_resources, parse_article
     from shilu.extract import events as events_mod
     from shilu.extract import pipeline
-    from shilu.graph.build import find_articles, read_article, source_id
+    from shilu.graph.build import clear_caches, find_articles, read_article, source_id
     try:
         from shilu.graph.rdf import article_nquads
     except ImportError:  # an older shilu: what its build did
@@ -121,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     perf = clock
     for r in range(args.repeat):
         if not args.warm:
-            _clear_caches()
+            clear_caches()
         gc.collect()
         t = perf()
         articles = [parse_article(text, sid) for sid, text in texts]
@@ -160,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         times["dates"] = acc["dates"]
         # untimed pass: the whole of what a worker does, once more, from the same start
         if not args.warm:
-            _clear_caches()
+            clear_caches()
         lexicon = build_lexicon([parse_article(text, sid) for sid, text in texts], resources)
         lexicon.matcher(resources.class_rules)
         gc.collect()

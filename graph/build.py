@@ -78,7 +78,8 @@ from .store import (StoreBusy, current_path, generation_manifest, lock_store, ne
 
 __all__ = [
     "ARTICLE_SUFFIXES", "DEFAULT_MAX_FILE_BYTES", "BuildAborted", "BuildError", "BuildReport",
-    "FileError", "StoreBusy", "build", "find_articles", "read_article", "lexicon_fingerprint",
+    "FileError", "StoreBusy", "build", "clear_caches", "find_articles", "read_article",
+    "lexicon_fingerprint",
 ]
 
 ARTICLE_SUFFIXES = (".md", ".txt")
@@ -378,14 +379,17 @@ def _compact(lexicon, articles: list[Article]):
     articles.clear()  # first: the pickler's memo and the copy take the memory they free
     blob = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
     del lexicon
-    _clear_caches()
+    clear_caches()
     gc.collect()
     return pickle.loads(blob)
 
 
-def _clear_caches() -> None:
+def clear_caches() -> None:
     """Empty the memo caches of the extraction and RDF modules (``functools`` caches: pure
-    functions, so this changes no result; the tables read once per process are kept)."""
+    functions, so this changes no result; the tables read once per process are kept).
+
+    The build calls it before forking its workers; ``bench/extract.py`` before each round, so
+    that every round starts as a new worker does."""
     keep = {"default_resources", "default_eras"}
     for name, mod in list(sys.modules.items()):
         if mod is None or not (name.startswith(f"{_PACKAGE}.extract") or name in (f"{_PACKAGE}.graph.rdf",
