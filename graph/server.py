@@ -1628,6 +1628,11 @@ class _Pending:
                              max_bytes=endpoint.max_result_bytes, known_quick=known_quick)
         return body, fmt, time.perf_counter() - start
 
+    def inline(self) -> _Answer:
+        """Evaluate a request known to be quick here, in the calling (event loop) thread."""
+        body, fmt, _ = self.work(known_quick=True)
+        return self.finish(body, fmt, None)
+
     def finish(self, body: bytes, fmt: _Format, took: float | None) -> _Answer:
         """The answer, after remembering a cacheable request (and, given the time ``took`` in
         a worker thread, whether it is quick enough to run inline next time)."""
@@ -1721,8 +1726,7 @@ class SparqlEndpoint:
         if isinstance(plan, _Answer):
             return plan
         if plan.known_quick:
-            body, fmt, _ = plan.work(known_quick=True)
-            return plan.finish(body, fmt, None)
+            return plan.inline()
         loop = asyncio.get_running_loop()
         future = self.threads.submit(loop, plan.work)
         timer = loop.call_later(max(deadline - time.monotonic(), 0) + _DEADLINE_GRACE,
@@ -1733,15 +1737,15 @@ class SparqlEndpoint:
             timer.cancel()
         return plan.finish(body, fmt, took)
 
-    def answer_now(self, query_string: bytes,
-                   headers: Mapping[str, str]) -> _Answer | _Pending | None:
+    def answer_now(self, query_string: bytes, headers: Mapping[str, str]) -> _Answer | None:
         """The answer to ``GET /sparql?query_string``, if it can be given without waiting.
 
         That is a 304, a response from the cache, or a request known to be quick on this
-        generation (evaluated here, see ``_INLINE_BELOW``).  None for everything else (a query
-        to evaluate in a worker thread, an update, the service description, any error): the
-        request then takes the ASGI path (:meth:`__call__`), which answers it in full.
-        Called by the HTTP protocol (:func:`_http_protocol`) before it makes an ASGI request.
+        generation (evaluated here, see ``_INLINE_BELOW``; if that fails, its error answer).
+        None for everything else (a query to evaluate in a worker thread, an update, the service
+        description, a bad request): the request then takes the ASGI path (:meth:`__call__`),
+        which answers it in full.  Called by the HTTP protocol (:func:`_http_protocol`) before
+        it makes an ASGI request.
         """
         try:
             params = _params_of(query_string)
@@ -1752,7 +1756,14 @@ class SparqlEndpoint:
                               time.monotonic() + self.query_timeout)
         except HTTPError:
             return None
-        return plan if isinstance(plan, _Answer) or plan.known_quick else None
+        if isinstance(plan, _Answer):
+            return plan
+        if not plan.known_quick:
+            return None
+        try:
+            return plan.inline()
+        except HTTPError as e:  # answered as the ASGI path would (__call__)
+            return _error_answer(e)
 
     def _plan(self, request: _RawRequest | _Head, params: list[tuple[str, str]], query: str,
               deadline: float) -> _Answer | _Pending:
@@ -2447,12 +2458,6 @@ def _http_protocol() -> Any:
                 return False
             http_version = parser.get_http_version()
             keep_alive = http_version == "1.1" and parser.should_keep_alive()
-            if isinstance(answer, _Pending):  # known to be quick: evaluated here
-                try:
-                    body, fmt, _ = answer.work(known_quick=True)
-                    answer = answer.finish(body, fmt, None)
-                except HTTPError as e:  # (an exception here would reach httptools as a 400)
-                    answer = _error_answer(e)
             self.cycle = _ANSWERED  # for the parser's later callbacks: nothing left to do
             self._respond(answer, url, http_version, keep_alive)
             return True
