@@ -243,11 +243,10 @@ def tree_cpu_seconds(pid: int) -> float:
                 stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
     except OSError:
         return float("nan")
-    tree, total = {pid}, 0
+    tree = {pid}
     for _ in range(3):  # children of children (uvicorn's workers under its supervisor)
         tree |= {p for p, (ppid, _) in stats.items() if ppid in tree}
-    total = sum(stats[p][1] for p in tree if p in stats)
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(port: int, query: str, accept: str, clients: int, duration: float,
