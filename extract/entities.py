@@ -20,7 +20,7 @@ from .facts import Entity, Mention
 from .mentions import NameMatcher, PolityTable, shared_short_preferences
 from .script import key, labels_for, to_hans, to_hant
 
-__all__ = ["ClassRules", "Lexicon", "PageInfo", "extract_entities", "page_title_of", "base_name"]
+__all__ = ["ClassRules", "Lexicon", "LexiconReading", "PageInfo", "extract_entities", "page_title_of", "base_name"]
 
 _DISAMBIGUATION_PAGE = re.compile(r"[(（](消歧义|消歧義)[)）]$")
 _DISAMBIGUATION = re.compile(r"\s*[(（][^()（）]{1,40}[)）]$")
@@ -189,6 +189,53 @@ class ClassRules:
         return None, None
 
 
+@dataclass(frozen=True, slots=True)
+class LexiconReading:
+    """What the lexicon reads of one article: its page, its links to things and what the words
+    around them say, the names its glosses and cues state. It depends on the article and the
+    class rules alone, so the build's workers make it in parallel, and the process that builds
+    the lexicon never holds an article's text."""
+
+    page: str  # the article's Wikipedia title (`page_title_of`)
+    title: str  # its bold title term
+    categories: tuple[str, ...]
+    lead: str  # the first sentence of running text
+    names: tuple[str, ...]  # the title, the bold title term and the bold names of the lead
+    links: tuple[tuple[str, str | None, str | None], ...]  # (target, alias, context class) of each link to a thing
+    stated: tuple[tuple[str, str], ...]  # (name, class) of each name a gloss or cue states (Simplified)
+
+    @classmethod
+    def of(cls, article: Article, rules: ClassRules | None = None) -> LexiconReading:
+        """Read ``article``; without ``rules``, no context votes and no stated names."""
+        title = page_title_of(article)
+        lead = next((s.text for s in article.sentences if s.kind == "text"), "")
+        names = tuple(dict.fromkeys([title, article.title] + [b.strip() for b, span in article.bold
+                                                              if span.start < 400 and b.strip()]))
+        text = article.text
+        links = []
+        for link in article.links:
+            if link.kind != "wiki" or _NOT_A_THING.match(link.target):
+                continue
+            alias = link_alias(link.text, link.target)
+            vote = None
+            if rules is not None:
+                base = key(base_name(link.target))
+                named = key(link.text).startswith(base)
+                if named or alias:
+                    start = link.plain.start
+                    end = start + len(base) if named else link.plain.end
+                    vote = rules.context_class(to_hans(text[max(0, start - 6):start]), to_hans(text[end:end + 6]))
+            links.append((link.target, alias, vote))
+        stated: list[tuple[str, str]] = []
+        if rules is not None:
+            # Modern places the glosses name, and people named by their office, are names too,
+            # even where nothing links them.
+            stated = [found for start in _GLOSS_OPEN.finditer(text)
+                      for found in rules.glossed(to_hans(_unlinked(text[max(0, start.start() - 3):start.start() + 400])[:30]))]
+            stated += rules.cued(to_hans(_unlinked(text)))
+        return cls(title, article.title, article.categories, lead, names, tuple(links), tuple(stated))
+
+
 @dataclass
 class Lexicon:
     """Corpus-wide knowledge gathered in the first pass."""
@@ -215,10 +262,19 @@ class Lexicon:
                       polities: PolityTable | None = None, rules: ClassRules | None = None,
                       clans: Iterable[Sequence[str]] = (), era_names: Iterable[str] = (),
                       era_rows: Iterable[tuple[str, str, str]] = ()) -> Lexicon:
+        return cls.from_readings([LexiconReading.of(a, rules) for a in articles], alias_rows, polities, rules,
+                                 clans, era_names, era_rows)
+
+    @classmethod
+    def from_readings(cls, readings: Sequence[LexiconReading], alias_rows: Iterable[list[str]] = (),
+                      polities: PolityTable | None = None, rules: ClassRules | None = None,
+                      clans: Iterable[Sequence[str]] = (), era_names: Iterable[str] = (),
+                      era_rows: Iterable[tuple[str, str, str]] = ()) -> Lexicon:
+        """The lexicon of a corpus from what was read of each article (`LexiconReading.of`, made
+        with the same ``rules``), in corpus order."""
         lex = cls(polities=polities)
         lex.era_names = frozenset(to_hans(n) for n in era_names)
         lex.clans = tuple(sorted(((to_hans(c), key(p)) for c, p, *_ in clans), key=lambda cp: -len(cp[0])))
-        articles = list(articles)
         for row in alias_rows:
             canonical, alias = key(row[0]), key(row[1])
             if alias != canonical:
@@ -229,13 +285,13 @@ class Lexicon:
             lex.name(row[1], key(row[0]))
         for name, _ in (rules.known if rules is not None else ()):
             lex.name(name, lex.resolve(name))  # 華北, 江陵: names worth finding though no article links them
-        for article in articles:
-            lex.add_article(article)
+        for reading in readings:
+            lex.add_article(reading)
         lex.merge_disambiguated()
         lex.merge_eras(era_rows)
         if rules is not None:
-            for article in articles:
-                lex.add_context(article, rules)
+            for reading in readings:
+                lex.add_context(reading)
             lex.add_temple_names(rules)
         return lex
 
@@ -343,27 +399,14 @@ class Lexicon:
                     {w: c for w, c in self.spellings.pop(old).items() if key(w) == new})
         self._names_of = None
 
-    def add_context(self, article: Article, rules: ClassRules) -> None:
-        """Let the words around each link vote for the linked thing's class (攻陷X: a place)."""
+    def add_context(self, reading: LexiconReading) -> None:
+        """Count the classes the words around each link vote for (攻陷X: a place), and the
+        names glosses and cues state, with their classes."""
         self._parts.clear()
-        text = article.text
-        for link in article.links:
-            if link.kind != "wiki" or _NOT_A_THING.match(link.target):
-                continue
-            base = key(base_name(link.target))
-            if not key(link.text).startswith(base) and not link_alias(link.text, link.target):
-                continue
-            start = link.plain.start
-            end = start + len(base) if key(link.text).startswith(base) else link.plain.end
-            klass = rules.context_class(to_hans(text[max(0, start - 6):start]), to_hans(text[end:end + 6]))
-            if klass:
-                self.votes.setdefault(self.resolve(link.target), Counter())[klass] += 1
-        # Modern places the glosses name, and people named by their office, are names too, even
-        # where nothing links them.
-        found = [found for start in _GLOSS_OPEN.finditer(text)
-                 for found in rules.glossed(to_hans(_unlinked(text[max(0, start.start() - 3):start.start() + 400])[:30]))]
-        found += rules.cued(to_hans(_unlinked(text)))
-        for name, klass in found:
+        for target, _alias, vote in reading.links:
+            if vote:
+                self.votes.setdefault(self.resolve(target), Counter())[vote] += 1
+        for name, klass in reading.stated:
             k = self.resolve(name)
             self.name(name, k)
             self.spell(k, name)
@@ -412,32 +455,26 @@ class Lexicon:
         if key(written) == k:
             self.spellings.setdefault(k, Counter())[written] += 1
 
-    def add_article(self, article: Article) -> None:
+    def add_article(self, reading: LexiconReading) -> None:
         self._parts.clear()
-        title = page_title_of(article)
+        title = reading.page
         k = self.resolve(title)
-        lead = next((s.text for s in article.sentences if s.kind == "text"), "")
-        names = tuple(dict.fromkeys([title, article.title] + [b.strip() for b, span in article.bold
-                                                              if span.start < 400 and b.strip()]))
-        self.pages[k] = PageInfo(k, title, article.categories, lead, names)
+        self.pages[k] = PageInfo(k, title, reading.categories, reading.lead, reading.names)
         self.spell(k, title)
-        for n in names:
+        for n in reading.names:
             if not _NOT_A_NAME.search(n):
                 self.name(n, k)
         # The bold title term of a page is another name of its thing (襄樊之战 opens 襄阳之战).
-        for name in (article.title,):
-            nk = key(name)
-            if nk != k and nk not in self.canonical and nk not in self.pages:
-                self.canonical[nk] = k
-        for link in article.links:
-            if link.kind == "wiki" and not _NOT_A_THING.match(link.target):
-                lk = self.resolve(link.target)
-                self.spell(lk, link.target)
-                if not is_descriptive(link.target):
-                    self.name(link.target, lk)
-                alias = link_alias(link.text, link.target)
-                if alias:
-                    self.name(alias, lk)
+        nk = key(reading.title)
+        if nk != k and nk not in self.canonical and nk not in self.pages:
+            self.canonical[nk] = k
+        for target, alias, _vote in reading.links:
+            lk = self.resolve(target)
+            self.spell(lk, target)
+            if not is_descriptive(target):
+                self.name(target, lk)
+            if alias:
+                self.name(alias, lk)
 
     def owned_elsewhere(self, name: str, k: str) -> bool:
         """Is ``name`` the own name of a thing other than ``k`` (a page, or a link target)?"""

@@ -6,22 +6,34 @@ manner of spaCy's pipeline components; none does I/O or touches a store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from .article import Article, parse_article
-from .entities import Lexicon, extract_entities, page_title_of
+from .entities import Lexicon, LexiconReading, extract_entities, page_title_of
 from .events import conflict_facts, extract_events
 from .facts import ArticleFacts
 from .resources import Resources, default_resources
 
-__all__ = ["build_lexicon", "extract_article", "extract_text"]
+__all__ = ["build_lexicon", "extract_article", "extract_text", "lexicon_from_readings", "read_for_lexicon"]
 
 
 def build_lexicon(articles: Iterable[Article], resources: Resources | None = None) -> Lexicon:
     """First pass over the whole corpus: titles, categories, lead sentences, link spellings."""
     resources = resources or default_resources()
-    return Lexicon.from_articles(articles, resources.aliases, resources.polities, resources.class_rules,
+    return lexicon_from_readings([read_for_lexicon(a, resources) for a in articles], resources)
+
+
+def read_for_lexicon(article: Article, resources: Resources | None = None) -> LexiconReading:
+    """What the first pass needs of one article (`build_lexicon` is `lexicon_from_readings` over
+    these, in corpus order): parallel workers make them, one process joins them."""
+    return LexiconReading.of(article, (resources or default_resources()).class_rules)
+
+
+def lexicon_from_readings(readings: Sequence[LexiconReading], resources: Resources | None = None) -> Lexicon:
+    """The corpus lexicon from the `read_for_lexicon` of each article, in corpus order."""
+    resources = resources or default_resources()
+    return Lexicon.from_readings(readings, resources.aliases, resources.polities, resources.class_rules,
                                  resources.clans,
                                  (n for era in resources.eras for n in (era.name, *era.aliases)),
                                  ((n, era.polity, era.ruler) for era in resources.eras for n in (era.name, *era.aliases)))

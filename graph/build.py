@@ -2,12 +2,12 @@
 
 Two passes over the corpus, both in parallel worker processes (``jobs``, default all cores):
 
-1. **Lexicon.** Each worker reads, hashes and parses its articles and sends back a *lexicon
-   view* of each (the parsed article less what the lexicon never reads: sentences past the lead,
-   as plain tuples, which pickle in C), pickled. The parent keeps the pickles (a fifth of the
-   memory of the objects), rebuilds the views in file order once all are in and builds the
-   corpus-wide `Lexicon` from them, exactly as it would from the full articles (a test checks);
-   then it drops the articles and moves the lexicon to fresh memory (`_compact`).
+1. **Lexicon.** Each worker reads, hashes and parses its articles and sends back what the
+   lexicon reads of each (`extract.read_for_lexicon`: page, links and the context votes around
+   them, the names glosses and cues state; no text), pickled. The parent keeps the pickles and,
+   once all are in, joins them in file order into the corpus-wide `Lexicon`
+   (`extract.lexicon_from_readings`, what `build_lexicon` does with full articles: a test
+   checks); then it moves the lexicon to fresh memory (`_compact`).
 2. **Facts.** The lexicon reaches the workers once: they are forked after it is built, with its
    name automaton already made and every object then alive frozen out of the garbage collector's
    reach (`gc.freeze`: the workers' collections would otherwise write to every page they share
@@ -19,7 +19,7 @@ Two passes over the corpus, both in parallel worker processes (``jobs``, default
 
 Work goes out in small batches with a bounded number in flight, so memory stays flat whatever the
 corpus size (the lexicon aside). The output does not depend on ``jobs``: the lexicon is built in
-the same order from the same views, and each article's quads depend only on it and the lexicon.
+the same order from the same readings, and each article's quads depend only on it and the lexicon.
 
 **Bad files** (unreadable, empty, not UTF-8, binary, over ``max_file_bytes``, a second file of
 the same name, or one the parser or an extractor fails on) are skipped and reported, one line
@@ -61,7 +61,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -69,8 +69,7 @@ from pathlib import Path
 
 import pyoxigraph
 
-from ..extract import Article, build_lexicon, default_resources, extract_article, parse_article
-from ..extract.article import Conversion, Footnote, Link, Section, Sentence, Span, Table
+from ..extract import default_resources, extract_article, lexicon_from_readings, parse_article, read_for_lexicon
 from . import iris
 from .rdf import article_nquads, article_quads
 from .store import (StoreBusy, current_path, generation_manifest, lock_store, new_generation, publish,
@@ -294,58 +293,31 @@ def _failure(stage: str, e: BaseException) -> str:
     return f"{stage} failed: {type(e).__name__}{': ' + msg if msg else ''}"
 
 
-# --- pass 1: lexicon views ------------------------------------------------------------------
+# --- pass 1: lexicon readings ----------------------------------------------------------------
 
-def _span(s: Span) -> tuple[int, int]:
-    return (s.start, s.end)
+class _Unpickled(Sequence):
+    """Objects kept pickled, each unpickled when read (the lexicon reads its readings twice):
+    one bytes object an article outside the object heap, not the tuples and strings of its links."""
 
+    def __init__(self, blobs: list[bytes]):
+        self._blobs = blobs
 
-def lexicon_view(article: Article) -> tuple:
-    """What the lexicon reads of an article, as plain tuples (fast to pickle): everything but
-    the sentences past the lead and the first text sentence."""
-    first_text = next((i for i, s in enumerate(article.sentences) if s.kind == "text"), None)
-    sentences = tuple((s.text, s.span.start, s.span.end, s.plain.start, s.plain.end, s.kind, s.section)
-                      for i, s in enumerate(article.sentences) if s.section == -1 or i == first_text)
-    return (
-        article.source_id, article.title, article.text, sentences,
-        tuple((s.title, s.level, *_span(s.span)) for s in article.sections),
-        tuple((k.kind, k.text, k.target, *_span(k.span), *_span(k.plain)) for k in article.links),
-        article.categories,
-        tuple((t, *_span(s)) for t, s in article.bold),
-        article.templates,
-        tuple((*_span(c.span), *_span(c.plain), c.variants) for c in article.conversions),
-        tuple((f.number, f.text, *_span(f.span)) for f in article.footnotes),
-        article.footnote_refs,
-        tuple((t.rows, *_span(t.span)) for t in article.tables),
-        tuple((k.kind, k.text, k.target, *_span(k.span), *_span(k.plain)) for k in article.figures),
-        article.converted_from,
-        article._plain_starts, article._source_starts, article._exact,
-    )
+    def __len__(self) -> int:
+        return len(self._blobs)
 
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [pickle.loads(b) for b in self._blobs[i]]
+        return pickle.loads(self._blobs[i])
 
-def article_from_view(v: tuple) -> Article:
-    (sid, title, text, sentences, sections, links, categories, bold, templates, conversions,
-     footnotes, refs, tables, figures, converted_from, plain_starts, source_starts, exact) = v
-
-    def link(t: tuple) -> Link:
-        return Link(t[0], t[1], t[2], Span(t[3], t[4]), Span(t[5], t[6]))
-
-    return Article(
-        sid, title, text,
-        tuple(Sentence(t, Span(a, b), Span(c, d), kind, sec) for t, a, b, c, d, kind, sec in sentences),
-        tuple(Section(t, lv, Span(a, b)) for t, lv, a, b in sections),
-        tuple(link(t) for t in links), categories,
-        tuple((t, Span(a, b)) for t, a, b in bold), templates,
-        tuple(Conversion(Span(a, b), Span(c, d), var) for a, b, c, d, var in conversions),
-        tuple(Footnote(n, t, Span(a, b)) for n, t, a, b in footnotes), refs,
-        tuple(Table(rows, Span(a, b)) for rows, a, b in tables),
-        tuple(link(t) for t in figures), converted_from, plain_starts, source_starts, exact)
+    def clear(self) -> None:
+        self._blobs.clear()
 
 
 def _pass1(batch: list[tuple[int, str, int]]) -> list[tuple]:
-    """(index, None, reason) or (index, digest, (pickled view, note, size)) for each file of
-    the batch. The view stays pickled until the lexicon is built: one bytes object an article
-    holds the corpus in a fifth of the memory its objects take, and outside the object heap."""
+    """(index, None, reason) or (index, digest, (pickled lexicon reading, note, size)) for each
+    file of the batch: the article read for the lexicon (`read_for_lexicon`), here, in parallel,
+    so that the process building the lexicon only joins the readings."""
     out = []
     for index, path, max_bytes in batch:
         try:
@@ -354,29 +326,32 @@ def _pass1(batch: list[tuple[int, str, int]]) -> list[tuple]:
             out.append((index, None, str(e)))
             continue
         try:
-            view = pickle.dumps(lexicon_view(parse_article(text, source_id(Path(path)))),
-                                protocol=pickle.HIGHEST_PROTOCOL)
+            article = parse_article(text, source_id(Path(path)))
         except Exception as e:  # a parser bug must not take the build down
             out.append((index, None, _failure("parsing", e)))
             continue
-        out.append((index, digest, (view, note, os.path.getsize(path))))
+        try:
+            reading = pickle.dumps(read_for_lexicon(article), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:
+            out.append((index, None, _failure("extraction", e)))
+            continue
+        out.append((index, digest, (reading, note, os.path.getsize(path))))
     return out
 
 
-def _compact(lexicon, articles: list[Article]):
-    """The lexicon, moved to fresh memory once the articles it was built from are gone.
+def _compact(lexicon, readings: _Unpickled):
+    """The lexicon, moved to fresh memory once what it was built from is gone.
 
-    The articles take more memory than the lexicon (410 MB of objects at 10,000 articles), and
-    what the lexicon keeps of them (names, titles, leads), with what the extraction modules cached
-    while it was built, is spread thin over all of their memory: freed around it, the articles'
-    memory could not go back to the system, and the pass-2 workers, forked next, would inherit the
-    holes and write into them (copying each page). A pickled copy made after the articles and the
-    caches are gone packs the lexicon densely instead (at 10,000 articles this process then holds
+    What the lexicon keeps of the articles (names, titles, leads), with what the extraction
+    modules cached while it was built, is spread thin over the memory of everything made and
+    freed while it grew: that memory could not go back to the system, and the pass-2 workers,
+    forked next, would inherit the holes and write into them (copying each page). A pickled copy
+    made after the readings and the caches are gone packs the lexicon densely instead (at 10,000 articles this process then holds
     500 MB with the name automaton, not 750; the copy costs about 4 CPU-s). Its content is
     unchanged (the fingerprint is a test of that); only the order of the sets may differ, which no
     output depends on (it differs between processes anyway, with the hash seed).
     """
-    articles.clear()  # first: the pickler's memo and the copy take the memory they free
+    readings.clear()  # first: the pickler's memo and the copy take the memory they free
     blob = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
     del lexicon
     clear_caches()
@@ -825,11 +800,11 @@ def _build(paths: list, store_dir: Path, report: BuildReport, *, progress: bool,
     report.phases["scan"] = time.perf_counter() - t0
     report.memory["scan"] = _rss_mb()
 
-    # Pass 1: read, hash and parse everything; the lexicon from the views, in file order.
+    # Pass 1: read, hash and parse everything; the lexicon from the readings, in file order.
     t0 = time.perf_counter()
     resources = default_resources()
     good: list[_Good] = []
-    views: list[bytes] = []
+    pickled: list[bytes] = []  # the lexicon reading of each good file
     seen: dict[str, str] = {}
     workers = min(jobs, max(1, len(files) // _PASS1_BATCH))
     executor = _executor(workers, _init_worker, (os.getpid(), None, False)) if workers > 1 else None
@@ -848,11 +823,11 @@ def _build(paths: list, store_dir: Path, report: BuildReport, *, progress: bool,
                     bad(FileError(path, f"same name as {seen[sid]}: one named graph per file name"))
                     continue
                 seen[sid] = path
-                view, note, size = payload
+                reading, note, size = payload
                 if note:
                     report.warnings.append(FileError(path, note))
                 good.append(_Good(index, path, sid, digest))
-                views.append(view)
+                pickled.append(reading)
                 report.bytes += size
     finally:
         bar.close()
@@ -866,10 +841,10 @@ def _build(paths: list, store_dir: Path, report: BuildReport, *, progress: bool,
                                                        f"{report.errors[0]}" if report.errors else
                                                        " (no *.md or *.txt files)"), report)
     t0 = time.perf_counter()
-    articles = [article_from_view(pickle.loads(v)) for v in views]
-    del views
-    lexicon = _compact(build_lexicon(articles, resources), articles)
-    del articles
+    readings = _Unpickled(pickled)
+    del pickled
+    lexicon = _compact(lexicon_from_readings(readings, resources), readings)
+    del readings
     lexicon.matcher(resources.class_rules)  # built once here; forked workers inherit it
     lexicon_fp = lexicon_fingerprint(lexicon)
     code_fp = code_fingerprint()

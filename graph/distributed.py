@@ -10,13 +10,13 @@ processes on this machine) and on a real cluster (``--scheduler``: the address o
 file system):
 
 1. **Map, pass 1.** The sorted article files (`build.find_articles`) are cut into partitions of
-   ``--partition`` files; a task per partition reads, hashes and parses its files into *lexicon
-   views* (`build._pass1`, the very function the local build's workers run). The views stay on
-   the workers.
-2. **Reduce.** One task, on a worker, takes every partition's views in file order, drops the
+   ``--partition`` files; a task per partition reads, hashes and parses its files and reads
+   each for the lexicon (`build._pass1`, the very function the local build's workers run). The
+   readings stay on the workers.
+2. **Reduce.** One task, on a worker, takes every partition's readings in file order, drops the
    files the build would drop (unreadable, a second file of one name), and builds the
-   corpus-wide `Lexicon` exactly as the local build does (`build.article_from_view`,
-   `extract.build_lexicon`): same input, same order, same lexicon. The client only ever holds
+   corpus-wide `Lexicon` exactly as the local build does (`extract.lexicon_from_readings`): same
+   input, same order, same lexicon. The client only ever holds
    the per-file verdicts (a digest or a reason), never article text.
 3. **Broadcast.** The lexicon is replicated to every worker once (`Client.replicate`); each
    worker builds the name automaton once, on its first partition, and keeps it.
@@ -56,9 +56,9 @@ from pathlib import Path
 
 import pyoxigraph
 
-from ..extract import build_lexicon, default_resources
+from ..extract import default_resources, lexicon_from_readings
 from . import build as _build
-from .build import (DEFAULT_MAX_FILE_BYTES, MANIFEST_FORMAT, FileError, article_from_view, code_fingerprint,
+from .build import (DEFAULT_MAX_FILE_BYTES, MANIFEST_FORMAT, FileError, code_fingerprint,
                     find_articles, lexicon_fingerprint, source_id)
 from .store import generation_manifest, lock_store, new_generation, publish, tidy
 
@@ -125,7 +125,7 @@ class DistributedReport:
 
 # --- tasks (run on the workers) ---------------------------------------------------------------
 
-def _views(batch: list[tuple[int, str, int]]) -> list[tuple]:
+def _readings(batch: list[tuple[int, str, int]]) -> list[tuple]:
     """Pass 1 of one partition: `build._pass1`'s (index, digest | None, payload) per file."""
     return _build._pass1(batch)
 
@@ -157,13 +157,13 @@ class SharedLexicon:
 
 
 def _reduce(keep: list[int], *partitions: list[tuple]) -> SharedLexicon:
-    """The corpus lexicon from the views of the files in ``keep``, in file order: what
+    """The corpus lexicon from the readings of the files in ``keep``, in file order: what
     `build._build` does between its two passes."""
     wanted = set(keep)
-    articles = [article_from_view(pickle.loads(payload[0])) for part in partitions  # views come pickled
+    readings = [pickle.loads(payload[0]) for part in partitions  # readings come pickled
                 for index, digest, payload in part if digest is not None and index in wanted]
-    lexicon = build_lexicon(articles, default_resources())
-    del articles
+    lexicon = lexicon_from_readings(readings, default_resources())
+    del readings
     return SharedLexicon(lexicon, lexicon_fingerprint(lexicon))
 
 
@@ -276,10 +276,10 @@ def run(paths: Iterable[str | Path], out_dir: str | Path, *, client=None, schedu
         report.phases["scan"] = time.perf_counter() - t0
         _log(quiet, f"{len(files)} files in {len(batches)} partitions on {report.workers} workers")
 
-        # 1. map: lexicon views, kept on the workers; only the verdicts come back
+        # 1. map: lexicon readings, kept on the workers; only the verdicts come back
         t0 = time.perf_counter()
-        views = client.map(_views, batches, pure=False)
-        verdicts = client.gather(client.map(_verdicts, views, pure=False))
+        readings = client.map(_readings, batches, pure=False)
+        verdicts = client.gather(client.map(_verdicts, readings, pure=False))
         seen: dict[str, str] = {}
         keep: list[int] = []
         digests: dict[int, str] = {}
@@ -305,9 +305,9 @@ def run(paths: Iterable[str | Path], out_dir: str | Path, *, client=None, schedu
 
         # 2. reduce on a worker, 3. broadcast
         t0 = time.perf_counter()
-        lexicon = client.submit(_reduce, keep, *views, pure=False)
+        lexicon = client.submit(_reduce, keep, *readings, pure=False)
         lexicon_fp, report.lexicon_bytes, report.reduce_rss = client.submit(_about, lexicon, pure=False).result()
-        del views
+        del readings
         report.phases["lexicon (reduce)"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         client.replicate([lexicon])

@@ -1,7 +1,7 @@
 """Parallel and incremental builds give the same store as a plain full build.
 
 - ``jobs`` never changes the output (TriG exports compared byte for byte);
-- the lexicon the parent builds from the workers' lexicon views is the one the full articles give;
+- the lexicon the parent joins from the workers' lexicon readings is the one the full articles give;
 - a rebuild after a change extracts only what it must, and its store exports byte-identical to a
   full build of the changed corpus; the published generation is never touched.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from shilu.extract import build_lexicon, parse_article
-from shilu.graph.build import (article_from_view, build, find_articles, lexicon_fingerprint, lexicon_view,
+from shilu.extract import build_lexicon, lexicon_from_readings, parse_article
+from shilu.graph.build import (DEFAULT_MAX_FILE_BYTES, _pass1, _Unpickled, build, find_articles, lexicon_fingerprint,
                                read_article, source_id)
 from shilu.graph.export import export
 from shilu.graph.store import current_path, open_store
@@ -42,15 +42,20 @@ def test_jobs_do_not_change_the_output(tmp_path):
     assert trig(tmp_path / "one") == trig(tmp_path / "two")
 
 
-def test_the_lexicon_from_views_is_the_lexicon_from_articles():
-    """The parent builds the lexicon from what the workers send (`lexicon_view`): it must be the
-    same as from the full articles. When this fails, `Lexicon` reads a part of `Article` that
-    `lexicon_view` leaves out: add it there."""
+def test_the_lexicon_the_build_joins_is_the_lexicon_of_the_articles():
+    """The build's parent joins the lexicon from what its pass-1 workers send (`_pass1`: each
+    file's `read_for_lexicon`, pickled): it must be the lexicon `build_lexicon` makes from the
+    parsed articles. When this fails, `Lexicon` reads something of an article that
+    `LexiconReading` does not carry: add it there."""
     dirs = [FIXTURES / "mini"] + ([SEEDS, CORPUS] if SEEDS.is_dir() else [])
     files, _ = find_articles(dirs)
-    articles = [parse_article(text, source_id(p)) for p in files if (text := read_article(p)[0])]
-    views = [article_from_view(lexicon_view(a)) for a in articles]
-    assert lexicon_fingerprint(build_lexicon(views)) == lexicon_fingerprint(build_lexicon(articles))
+    sent = [(i, payload) for i, digest, payload in _pass1([(i, str(p), DEFAULT_MAX_FILE_BYTES)
+                                                           for i, p in enumerate(files)]) if digest]
+    assert len(sent) > 90
+    joined = lexicon_from_readings(_Unpickled([payload[0] for _, payload in sent]))
+    articles = [parse_article(read_article(files[i])[0], source_id(files[i])) for i, _ in sent]
+    assert lexicon_fingerprint(joined) == lexicon_fingerprint(build_lexicon(articles))
+    assert joined.pages and joined.votes and joined.stated  # what the comparison covers is there
 
 
 def test_lexicon_fingerprint_does_not_follow_the_hash_seed():
