@@ -242,8 +242,10 @@ class Lexicon:
 
     pages: dict[str, PageInfo] = field(default_factory=dict)
     canonical: dict[str, str] = field(default_factory=dict)  # alias key -> canonical key
-    spellings: dict[str, Counter[str]] = field(default_factory=dict)  # key -> written forms
-    names: dict[str, set[str]] = field(default_factory=dict)  # t2s name -> keys it may denote
+    # key -> written forms (once built, `compact`: key -> its display name)
+    spellings: dict[str, Counter[str]] = field(default_factory=dict)
+    # t2s name -> keys it may denote (once built, `compact`: a sorted tuple)
+    names: dict[str, set[str]] = field(default_factory=dict)
     polities: PolityTable | None = None
     _matcher: NameMatcher | None = field(default=None, repr=False)
     _names_of: dict[str, tuple[str, ...]] | None = field(default=None, repr=False)
@@ -293,7 +295,26 @@ class Lexicon:
             for reading in readings:
                 lex.add_context(reading)
             lex.add_temple_names(rules)
+        lex.compact()
         return lex
+
+    def compact(self) -> None:
+        """Pack the built lexicon for reading: each thing's spellings become its display name,
+        each name's things a sorted tuple, equal strings one object. It answers every question
+        as before (`display`, `names_of`, `resolve`, `owned_elsewhere`, `classify`) in about
+        half the memory; nothing may be added to it afterwards (`spell` and `name` write to
+        the sets and counters this replaces)."""
+        pool: dict[str, str] = {}
+        one = pool.setdefault
+        self.spellings = {one(k, k): one(d := self.display(k), d) for k in self.spellings}  # type: ignore[misc]
+        self.names = {one(n, n): tuple(sorted(one(k, k) for k in ks)) for n, ks in self.names.items()}  # type: ignore[misc]
+        self.canonical = {one(a, a): one(k, k) for a, k in self.canonical.items()}
+        self.pages = {one(k, k): p for k, p in self.pages.items()}
+        self.votes = {one(k, k): c for k, c in self.votes.items()}
+        self.stated = {one(k, k): c for k, c in self.stated.items()}
+        self._classes = {one(k, k): v for k, v in self._classes.items()}
+        self._names_of = None
+        self._parts.clear()
 
     def add_temple_names(self, rules: ClassRules) -> None:
         """金哀宗 is 哀宗 in any article about 金: a ruler's temple name without its dynasty is a
@@ -428,8 +449,9 @@ class Lexicon:
         if k not in self._classes and to_hans(base_name(self.display(k))) in self.era_names and k not in self.pages:
             self._classes[k] = (None, None)  # 收國, 太平興國: an era, whatever its name ends in
         if k not in self._classes:
-            self._classes[k] = rules.classify(self.display(k), self.pages.get(k), self.names_of(k), self.votes.get(k),
-                                              self.stated.get(k))
+            verdict = rules.classify(self.display(k), self.pages.get(k), self.names_of(k), self.votes.get(k),
+                                     self.stated.get(k))
+            self._classes[k] = _VERDICTS.setdefault(verdict, verdict)  # a few hundred verdicts for millions of keys
         return self._classes[k]
 
     def name(self, name: str, k: str) -> None:
@@ -490,9 +512,12 @@ class Lexicon:
         counts = self.spellings.get(k)
         if not counts:
             return k
+        if type(counts) is str:  # compacted
+            return counts
         return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
+_VERDICTS: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = {}  # each (class, rule) once
 _PARTS_KEPT = 20_000  # keys whose parts a process keeps (then it starts again: memory stays bounded)
 
 

@@ -111,12 +111,21 @@ def test_incremental_rebuild_equals_a_full_build(corpus, tmp_path):
     assert export(Store.read_only(str(published)), "trig") == before
     assert gens(store) == sorted([published.name, current_path(store).name])
 
-    # A new link changes the lexicon: everything is redone.
+    # One more link to a thing already known by that name changes no answer of the lexicon (only
+    # a count of how 金朝 is spelt, which its display name does not follow): only that article
+    # is redone, and the store is still the full build's.
     target.write_text(target.read_text(encoding="utf-8") + "\n見[金朝](../Page/金朝.md \"wikilink\")。\n", encoding="utf-8")
-    changed = build([corpus], store, jobs=1)
-    assert changed.mode == "full" and changed.reason == "the corpus lexicon changed"
+    same = build([corpus], store, jobs=1)
+    assert same.mode == "incremental" and same.extracted == 1, same.reason
     build([corpus], tmp_path / "full2", jobs=2)
     assert trig(store) == trig(tmp_path / "full2")
+
+    # A new name for a thing (北金國, made up) changes the lexicon: everything is redone.
+    target.write_text(target.read_text(encoding="utf-8") + "\n見[北金國](../Page/金朝.md \"wikilink\")。\n", encoding="utf-8")
+    changed = build([corpus], store, jobs=1)
+    assert changed.mode == "full" and changed.reason == "the corpus lexicon changed"
+    build([corpus], tmp_path / "full3", jobs=2)
+    assert trig(store) == trig(tmp_path / "full3")
 
     # A removed article (its page leaves the lexicon) and a bad file: the same as a fresh build.
     sorted(corpus.glob("*.md"))[0].unlink()
