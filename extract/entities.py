@@ -1,9 +1,9 @@
 """Entities: who and what an article names, one key per real thing, typed from evidence.
 
-Two passes, as in the DBpedia framework's redirect handling: `Lexicon.from_articles` reads the
-whole corpus once (each page's title, categories, lead sentence and bold names; every link
-target and how it is spelt), then `extract_entities` types and resolves each article's names
-against it. Typing rules and aliases are data (`ontology/class_rules.tsv`, `aliases.tsv`).
+Two passes, as in the DBpedia framework's redirect handling: `Lexicon.from_readings` reads the
+whole corpus once (what `LexiconReading.of` takes of each article: its page's title, categories,
+lead sentence and bold names; every link target, how it is spelt and the words around it), then
+`extract_entities` types and resolves each article's names against it. Typing rules and aliases are data (`ontology/class_rules.tsv`, `aliases.tsv`).
 """
 
 from __future__ import annotations
@@ -260,14 +260,6 @@ class Lexicon:
     era_names: frozenset[str] = frozenset()  # reign eras (t2s): names of years, not of things
 
     @classmethod
-    def from_articles(cls, articles: Iterable[Article], alias_rows: Iterable[list[str]] = (),
-                      polities: PolityTable | None = None, rules: ClassRules | None = None,
-                      clans: Iterable[Sequence[str]] = (), era_names: Iterable[str] = (),
-                      era_rows: Iterable[tuple[str, str, str]] = ()) -> Lexicon:
-        return cls.from_readings([LexiconReading.of(a, rules) for a in articles], alias_rows, polities, rules,
-                                 clans, era_names, era_rows)
-
-    @classmethod
     def from_readings(cls, readings: Sequence[LexiconReading], alias_rows: Iterable[list[str]] = (),
                       polities: PolityTable | None = None, rules: ClassRules | None = None,
                       clans: Iterable[Sequence[str]] = (), era_names: Iterable[str] = (),
@@ -301,8 +293,8 @@ class Lexicon:
     def compact(self) -> None:
         """Pack the built lexicon for reading: each thing's spellings become its display name,
         each name's things a sorted tuple, equal strings one object. It answers every question
-        as before (`display`, `names_of`, `resolve`, `owned_elsewhere`, `classify`) in about
-        half the memory; nothing may be added to it afterwards (`spell` and `name` write to
+        as before (`display`, `names_of`, `resolve`, `owned_elsewhere`, `classify`) in 40 % of
+        the memory (`bench/lexicon.py`); nothing may be added to it afterwards (`spell` and `name` write to
         the sets and counters this replaces)."""
         pool: dict[str, str] = {}
         one = pool.setdefault
