@@ -764,6 +764,22 @@ def test_known_request_follows_the_store(tmp_path, monkeypatch, cache_bytes):
                 == {"宋朝"}
 
 
+def test_answered_at_once_date_is_current(store_path, monkeypatch):
+    """The protocol encodes uvicorn's default headers once per list uvicorn makes of them (a
+    new one each second, for the Date): a later answer must not carry an old Date."""
+    import email.utils
+
+    monkeypatch.setattr(server, "_INLINE_BELOW", 60.0)
+    with serving(create_app(store_path, cache_bytes=0)) as port:
+        _http_exchange(port, _get(LABELS), _get(LABELS))  # known, then answered at once
+        (early,), _ = _http_exchange(port, _get(LABELS))
+        time.sleep(2.2)  # uvicorn renews its Date header about once a second
+        (late,), _ = _http_exchange(port, _get(LABELS))
+    early_date = email.utils.parsedate_to_datetime(early[1]["date"])
+    late_date = email.utils.parsedate_to_datetime(late[1]["date"])
+    assert (late_date - early_date).total_seconds() >= 1, (early[1]["date"], late[1]["date"])
+
+
 def test_answered_at_once_is_logged(store_path):
     import logging
 
