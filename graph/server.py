@@ -1571,15 +1571,28 @@ def _error_answer(e: HTTPError) -> _Answer:
                    {"WWW-Authenticate": 'Bearer realm="shilu"'} if e.status == 401 else None)
 
 
-def _answer_headers(answer: _Answer) -> list[tuple[bytes, bytes]]:
-    """The response headers of ``answer`` (uvicorn adds ``server`` and ``date``)."""
+def _fixed_headers(answer: _Answer) -> list[tuple[bytes, bytes]]:
+    """The response headers of ``answer`` but its ``content-length`` (see
+    :func:`_answer_headers`)."""
     headers = _raw_headers(answer.headers)
-    if answer.status not in (204, 304):
-        headers.append((b"content-length", str(len(answer.body)).encode()))
     if answer.content_type is not None:
         headers.append((b"content-type", answer.content_type.encode("latin-1")))
     headers.extend(_SPARQL_HEADERS)
     return headers
+
+
+def _answer_headers(answer: _Answer) -> list[tuple[bytes, bytes]]:
+    """The response headers of ``answer`` (uvicorn adds ``server`` and ``date``), its
+    ``content-length`` last."""
+    headers = _fixed_headers(answer)
+    if answer.status not in (204, 304):
+        headers.append((b"content-length", b"%d" % len(answer.body)))
+    return headers
+
+
+def _header_lines(answer: _Answer) -> bytes:
+    """The lines of :func:`_fixed_headers` as sent, each ending with CRLF."""
+    return b"".join([b"%s: %s\r\n" % header for header in _fixed_headers(answer)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -1590,6 +1603,8 @@ class _Answer:
     body: bytes = b""
     content_type: str | None = None
     headers: Mapping[str, str] | None = None
+    #: :func:`_header_lines` of this answer, when worked out beforehand (see :class:`_Known`).
+    head: bytes | None = None
 
 
 class _Head:
@@ -1628,12 +1643,13 @@ class _Pending:
                              max_bytes=endpoint.max_result_bytes, known_quick=known_quick)
         return body, fmt, time.perf_counter() - start
 
-    def inline(self) -> _Answer:
+    def inline(self, known: _Known | None = None) -> _Answer:
         """Evaluate a request known to be quick here, in the calling (event loop) thread."""
         body, fmt, _ = self.work(known_quick=True)
-        return self.finish(body, fmt, None)
+        return self.finish(body, fmt, None, known)
 
-    def finish(self, body: bytes, fmt: _Format, took: float | None) -> _Answer:
+    def finish(self, body: bytes, fmt: _Format, took: float | None,
+               known: _Known | None = None) -> _Answer:
         """The answer, after remembering a cacheable request (and, given the time ``took`` in
         a worker thread, whether it is quick enough to run inline next time)."""
         if self.etag is not None:
@@ -1643,7 +1659,57 @@ class _Pending:
                     quick.clear()
                 quick[self.etag] = None
             self.snapshot.responses.put(self.req, body, fmt.content_type)
-        return _Answer(200, body, fmt.content_type, self.headers)
+        return _Answer(200, body, fmt.content_type, self.headers,
+                       None if known is None else known.head(fmt.content_type))
+
+
+def _known_requests(snapshot: Snapshot) -> dict[tuple[bytes, str | None], _Known]:
+    """The ``GET /sparql`` requests known to be quick on ``snapshot`` (see :class:`_Known`),
+    by query string and ``Accept`` header."""
+    return snapshot.memo("known-requests", dict)
+
+
+class _Known:
+    """A ``GET /sparql`` request known to be quick on one store generation, and what answering
+    it again takes besides evaluating it, worked out the first time: its parameters, ETag and
+    validators, and its response's header lines.
+
+    Kept per :class:`Snapshot` (:func:`_known_requests`; short requests, up to ``_QUICK_MAX``),
+    by the raw query string and the ``Accept`` header (all of a request that changes its answer
+    but the conditional headers, which :meth:`SparqlEndpoint.answer_now` looks at before), so a
+    new generation or a write (a new snapshot) starts with none.  Parsing the URL, the ETag and
+    the headers again took about a tenth of the server's time for a small query (uncached).
+    """
+
+    __slots__ = ("req", "etag", "headers", "_heads")
+
+    def __init__(self, req: _QueryRequest, etag: str, headers: Mapping[str, str]) -> None:
+        self.req = req
+        self.etag = etag
+        self.headers = headers
+        self._heads: dict[str, bytes] = {}
+
+    def head(self, content_type: str) -> bytes:
+        """:func:`_header_lines` of this request's answer in ``content_type``."""
+        head = self._heads.get(content_type)
+        if head is None:
+            head = self._heads[content_type] = _header_lines(
+                _Answer(200, content_type=content_type, headers=self.headers))
+        return head
+
+    def answer(self, endpoint: SparqlEndpoint, snapshot: Snapshot) -> _Answer:
+        """The answer (from ``snapshot``'s cache, else evaluated here), as :meth:`_plan` and
+        :meth:`_Pending.inline` give it."""
+        hit = snapshot.responses.get(self.req)
+        if hit is not None:
+            return _Answer(200, hit[0], hit[1], self.headers, self.head(hit[1]))
+        pending = _Pending(endpoint, snapshot, self.req,
+                           time.monotonic() + endpoint.query_timeout, self.etag, self.headers,
+                           known_quick=True)
+        try:
+            return pending.inline(self)
+        except HTTPError as e:
+            return _error_answer(e)
 
 
 class SparqlEndpoint:
@@ -1747,6 +1813,12 @@ class SparqlEndpoint:
         which answers it in full.  Called by the HTTP protocol (:func:`_http_protocol`) before
         it makes an ASGI request.
         """
+        accept = headers.get("accept")
+        if "if-none-match" not in headers and "if-modified-since" not in headers:
+            snapshot = self.handle.current
+            known = _known_requests(snapshot).get((query_string, accept))
+            if known is not None:
+                return known.answer(self, snapshot)
         try:
             params = _params_of(query_string)
             query = _single(params, "query")
@@ -1760,8 +1832,17 @@ class SparqlEndpoint:
             return plan
         if not plan.known_quick:
             return None
+        known = None
+        if (plan.etag is not None and plan.headers is not None  # (always, when known quick)
+                and len(query_string) + len(accept or "") <= 8192):
+            # The next time, it is answered from what is kept here (see _Known).
+            known = _Known(plan.req, plan.etag, plan.headers)
+            memo = _known_requests(plan.snapshot)
+            if len(memo) >= _QUICK_MAX:
+                memo.clear()
+            memo[query_string, accept] = known
         try:
-            return plan.inline()
+            return plan.inline(known)
         except HTTPError as e:  # answered as the ASGI path would (__call__)
             return _error_answer(e)
 
@@ -2416,7 +2497,22 @@ def _http_protocol() -> Any:
             if collected.closed:
                 transport.close()
 
+    @functools.lru_cache(maxsize=1024)
+    def sparql_query_string(url: bytes) -> bytes | None:
+        """The query string of ``url``, a request target starting with ``/sparql?``, if its
+        path is ``/sparql`` and it has no fragment; else None.  Remembered: parsing the URL
+        again took a few microseconds of each request, and clients repeat their URLs."""
+        parsed = httptools.parse_url(url)
+        if parsed.path != b"/sparql" or parsed.fragment:
+            return None
+        return parsed.query or b""
+
     class OneWriteProtocol(HttpToolsProtocol):  # type: ignore[misc, valid-type]
+        #: :func:`_endpoint_of` the app, once per connection (``False``: not worked out yet)
+        _endpoint: SparqlEndpoint | None | bool = False
+        #: uvicorn's default headers (server_state.default_headers) and their lines
+        _default_lines: tuple[Any, bytes] = (None, b"")
+
         def on_headers_complete(self) -> None:
             if self._answer_now():
                 return
@@ -2434,7 +2530,9 @@ def _http_protocol() -> Any:
             Everything else (other paths and methods, pipelined requests, requests through a
             proxy, errors) goes the ASGI way.
             """
-            endpoint = _endpoint_of(self.app)
+            endpoint = self._endpoint
+            if endpoint is False:
+                endpoint = self._endpoint = _endpoint_of(self.app)
             if endpoint is None or self.root_path:
                 return False
             cycle = self.cycle
@@ -2450,10 +2548,11 @@ def _http_protocol() -> Any:
                 if name in _PROXY_HEADERS:  # the access log would need the proxied client
                     return False
                 headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-            parsed = httptools.parse_url(url)
-            if parsed.path != b"/sparql" or parsed.fragment:
+            query_string = (sparql_query_string(url) if len(url) <= 8192
+                            else sparql_query_string.__wrapped__(url))
+            if query_string is None:
                 return False
-            answer = endpoint.answer_now(parsed.query or b"", headers)
+            answer = endpoint.answer_now(query_string, headers)
             if answer is None:
                 return False
             http_version = parser.get_http_version()
@@ -2470,11 +2569,15 @@ def _http_protocol() -> Any:
                                         f"{client[0]}:{client[1]}" if client else "",
                                         "GET", url.decode("latin-1"), http_version,
                                         answer.status)
-            head = [STATUS_LINE[answer.status]]
-            for name, value in self.server_state.default_headers:
-                head += (name, b": ", value, b"\r\n")
-            for name, value in _answer_headers(answer):
-                head += (name, b": ", value, b"\r\n")
+            default = self.server_state.default_headers  # a new list each second (date)
+            encoded = OneWriteProtocol._default_lines
+            if encoded[0] is not default:
+                encoded = OneWriteProtocol._default_lines = (
+                    default, b"".join([b"%s: %s\r\n" % header for header in default]))
+            head = [STATUS_LINE[answer.status], encoded[1],
+                    _header_lines(answer) if answer.head is None else answer.head]
+            if answer.status not in (204, 304):  # as _answer_headers gives it, last
+                head.append(b"content-length: %d\r\n" % len(answer.body))
             if not keep_alive:
                 head.append(b"connection: close\r\n")
             head.append(b"\r\n")

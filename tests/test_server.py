@@ -701,6 +701,85 @@ def test_answered_at_once_keeps_connection_semantics(store_path, asgi_calls):
         assert b"malformed query" in answer[2]
 
 
+@pytest.mark.parametrize("cache_bytes", [None, 0], ids=["cached", "uncached"])
+def test_known_request_follows_the_store(tmp_path, monkeypatch, cache_bytes):
+    """A request answered at once is kept with its parameters and ETag worked out (server._Known,
+    per store snapshot) and answered from that the next times; a write to the store or a new
+    generation must not leave its old answer or ETag in use, and another Accept header is
+    another request."""
+    from urllib.parse import urlencode
+
+    monkeypatch.setattr(server, "_INLINE_BELOW", 60.0)  # every query counts as quick
+    path = _build_store(tmp_path / "oxigraph", _quads())
+    options = {} if cache_bytes is None else {"cache_bytes": cache_bytes}
+    app = create_app(path, allow_update=True, update_token=TOKEN, **options)
+    planned: list[str] = []
+    plan = server.SparqlEndpoint._plan
+
+    def counted(self, request, params, query, deadline):
+        planned.append(query)
+        return plan(self, request, params, query, deadline)
+
+    monkeypatch.setattr(server.SparqlEndpoint, "_plan", counted)
+    with serving(app) as port:
+        before, _ = _http_exchange(port, _get(LABELS), _get(LABELS), _get(LABELS))
+        assert [r[0] for r in before] == ["HTTP/1.1 200 OK"] * 3
+        assert before[0][2] == before[1][2] == before[2][2]
+        assert before[0][1]["etag"] == before[2][1]["etag"]
+        if cache_bytes == 0:  # (cached, the second and third come from the response cache)
+            # the first one twice (looked at by the protocol, then by the ASGI path), the
+            # second once; the third was answered from what the second kept
+            assert len(planned) == 3
+        assert {b["label"]["value"] for b in json.loads(before[2][2])["results"]["bindings"]} \
+            == ALL_LABELS
+
+        # the same URL asking for CSV gets CSV
+        csv_get = _get(LABELS).replace(b"application/sparql-results+json", b"text/csv")
+        answers, _ = _http_exchange(port, csv_get, csv_get)
+        assert [a[1]["content-type"] for a in answers] == ["text/csv; charset=utf-8"] * 2
+        assert answers[1][2].startswith(b"s,label\r\n")
+
+        body = urlencode({"update": INSERT}).encode()
+        post = (f"POST /sparql HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TOKEN}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        (written,), _ = _http_exchange(port, post)
+        assert written[0] == "HTTP/1.1 204 No Content", written
+        after, _ = _http_exchange(port, _get(LABELS), _get(LABELS))
+        for status, headers, content in after:
+            assert status == "HTTP/1.1 200 OK"
+            assert headers["etag"] != before[0][1]["etag"]
+            labels = {b["label"]["value"] for b in json.loads(content)["results"]["bindings"]}
+            assert labels == ALL_LABELS | {"新"}
+
+        # another store: its answer, not the one kept for the last
+        other = _build_store(tmp_path / "other", [ox.Quad(
+            ox.NamedNode(RES + "宋朝"), RDFS_LABEL, ox.Literal("宋朝"), ox.NamedNode(G1))])
+        app.state.store.reopen(other)
+        swapped, _ = _http_exchange(port, _get(LABELS), _get(LABELS))
+        for status, headers, content in swapped:
+            assert status == "HTTP/1.1 200 OK"
+            assert headers["etag"] not in (before[0][1]["etag"], after[0][1]["etag"])
+            assert {b["label"]["value"] for b in json.loads(content)["results"]["bindings"]} \
+                == {"宋朝"}
+
+
+def test_answered_at_once_date_is_current(store_path, monkeypatch):
+    """The protocol encodes uvicorn's default headers once per list uvicorn makes of them (a
+    new one each second, for the Date): a later answer must not carry an old Date."""
+    import email.utils
+
+    monkeypatch.setattr(server, "_INLINE_BELOW", 60.0)
+    with serving(create_app(store_path, cache_bytes=0)) as port:
+        _http_exchange(port, _get(LABELS), _get(LABELS))  # known, then answered at once
+        (early,), _ = _http_exchange(port, _get(LABELS))
+        time.sleep(2.2)  # uvicorn renews its Date header about once a second
+        (late,), _ = _http_exchange(port, _get(LABELS))
+    early_date = email.utils.parsedate_to_datetime(early[1]["date"])
+    late_date = email.utils.parsedate_to_datetime(late[1]["date"])
+    assert (late_date - early_date).total_seconds() >= 1, (early[1]["date"], late[1]["date"])
+
+
 def test_answered_at_once_is_logged(store_path):
     import logging
 
