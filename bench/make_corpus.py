@@ -18,7 +18,10 @@ Article ``i`` is built from base article ``t = i % T`` (T base articles, the tem
   …州, …之战) stay. Variant 0 keeps the real names.
 * Names the ontology's tables hold (polities, eras, curated aliases) and the 60 most-linked pages
   that have no article of their own are *hubs*: never renamed, so every variant links to
-  金朝 and 南宋 as real articles do and hub resources gather mentions from the whole corpus.
+  金朝 and 南宋 as real articles do and hub resources gather mentions from the whole corpus. The
+  text of a link to a hub is not renamed either (its words are the hub's alias, and a real
+  corpus has a bounded number of those), and a base article whose file name a variant would not
+  change is no template.
 
 Files go to ``OUT/0000/…``, ``OUT/0001/…`` (1,000 a folder). Same N, same sources: the same bytes.
 Memory stays flat whatever N (one article at a time); the article text is Wikipedia's (CC BY-SA),
@@ -45,6 +48,9 @@ KEEP = 0.6
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _DISAMBIGUATION = re.compile(r"\s*[(（]([^()（）]{1,40})[)）]$")
+# A Markdown link: its text, and its URL up to the first unescaped space or parenthesis (the two
+# alternatives of the URL cannot both match one character: no backtracking).
+_LINK = re.compile(r"\[([^\[\]\n]*)\]\(((?:\\.|[^()\s\\])*)")
 
 
 def tag(variant: int) -> str:
@@ -143,10 +149,23 @@ class Generator:
                 self.auto.add_word(n, (len(n), True))
         self.auto.make_automaton()
         self.hubs = hubs
-        # Templates whose own name is a hub or protected cannot be copied: their file name
-        # would not change between variants.
-        self.templates = [b for b in bases if b.stem.replace("_", " ") not in keep]
+        self.keep = keep
+        self._base_name = base_name
+        # Templates whose file name a variant leaves as it is (a hub's, or one of protected
+        # names only: 建福_(北辽)) cannot be copied: every variant would have the same file name.
+        self.templates = [b for b in bases if self.rename(b.stem, 1) != b.stem]
         self.pool = [p for b in bases for p in b.body]
+
+    def _hub_link_texts(self, text: str) -> list[tuple[int, int]]:
+        """The spans of the texts of links to kept pages. A link to a hub keeps its text: renamed,
+        ``[上京](…/临潢府)`` would give the hub a new alias in every variant (上a京, 上b京…), which
+        no real corpus does, and every article naming the hub would restate them all."""
+        spans = []
+        for m in _LINK.finditer(text):
+            page = m.group(2).rsplit("/", 1)[-1].replace("\\", "").removesuffix(".md").replace("_", " ")
+            if any(piece in self.keep for piece in _pieces(page, self._base_name)):
+                spans.append(m.span(1))
+        return spans
 
     def rename(self, text: str, variant: int) -> str:
         if variant == 0:
@@ -154,10 +173,16 @@ class Generator:
         t = tag(variant)
         out = []
         pos = 0
+        kept = self._hub_link_texts(text)
+        k = 0
         for end, (length, rename) in self.auto.iter_long(text):
             if not rename:
                 continue
             start = end + 1 - length
+            while k < len(kept) and kept[k][1] <= start:
+                k += 1
+            if k < len(kept) and kept[k][0] <= start:
+                continue  # inside the text of a link to a hub
             out.append(text[pos:start + 1])
             out.append(t)
             pos = start + 1
