@@ -3,7 +3,8 @@
 Two passes, as in the DBpedia framework's redirect handling: `Lexicon.from_readings` reads the
 whole corpus once (what `LexiconReading.of` takes of each article: its page's title, categories,
 lead sentence and bold names; every link target, how it is spelt and the words around it), then
-`extract_entities` types and resolves each article's names against it. Typing rules and aliases are data (`ontology/class_rules.tsv`, `aliases.tsv`).
+`extract_entities` types and resolves each article's names against it. Typing rules and aliases
+are data (`ontology/class_rules.tsv`, `aliases.tsv`).
 """
 
 from __future__ import annotations
