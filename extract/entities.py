@@ -259,6 +259,10 @@ class Lexicon:
     ruler_polities: dict[str, str] = field(default_factory=dict)  # ruler key -> the polity of his eras
     clans: tuple[tuple[str, str], ...] = ()  # (clan name in t2s, polity key), longest first
     era_names: frozenset[str] = frozenset()  # reign eras (t2s): names of years, not of things
+    # key -> the names (t2s) every article that names the thing states: those the alias table
+    # gives it, and a ruler's temple name without its dynasty (哀宗); its other names only the
+    # articles that write them
+    standing: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_readings(cls, readings: Sequence[LexiconReading], alias_rows: Iterable[list[str]] = (),
@@ -288,6 +292,8 @@ class Lexicon:
             for reading in readings:
                 lex.add_context(reading)
             lex.add_temple_names(rules)
+        for row in alias_rows:
+            lex._stand(lex.resolve(row[0]), [key(base_name(n)) for n in row[:2]])
         lex.compact()
         return lex
 
@@ -306,8 +312,12 @@ class Lexicon:
         self.votes = {one(k, k): c for k, c in self.votes.items()}
         self.stated = {one(k, k): c for k, c in self.stated.items()}
         self._classes = {one(k, k): v for k, v in self._classes.items()}
+        self.standing = {one(k, k): tuple(one(n, n) for n in ns) for k, ns in self.standing.items()}
         self._names_of = None
         self._parts.clear()
+
+    def _stand(self, k: str, names: Iterable[str]) -> None:
+        self.standing[k] = tuple(sorted({*self.standing.get(k, ()), *names}))
 
     def add_temple_names(self, rules: ClassRules) -> None:
         """金哀宗 is 哀宗 in any article about 金: a ruler's temple name without its dynasty is a
@@ -319,6 +329,7 @@ class Lexicon:
                 m = _TEMPLE_NAME.match(n)
                 if m:
                     self.name(m.group(1), k)
+                    self._stand(k, [m.group(1)])
                     self.dynasty_of.setdefault(k, n[:1])  # 夏末帝 (李睍): of 夏
         self._names_of = None
 
@@ -419,12 +430,12 @@ class Lexicon:
         self._parts.clear()
         for target, _alias, vote in reading.links:
             if vote:
-                self.votes.setdefault(self.resolve(target), Counter())[vote] += 1
+                _count(self.votes, self.resolve(target), vote)
         for name, klass in reading.stated:
             k = self.resolve(name)
             self.name(name, k)
             self.spell(k, name)
-            self.stated.setdefault(k, Counter())[klass] += 1
+            _count(self.stated, k, klass)
             self._names_of = None
 
     def names_of(self, k: str) -> tuple[str, ...]:
@@ -450,7 +461,11 @@ class Lexicon:
     def name(self, name: str, k: str) -> None:
         """Record that ``name`` (any script) may denote the thing ``k``."""
         self._parts.clear()
-        self.names.setdefault(key(base_name(name)), set()).add(self.canonical.get(k, k))
+        n = key(base_name(name))
+        keys = self.names.get(n)
+        if keys is None:
+            keys = self.names[n] = set()
+        keys.add(self.canonical.get(k, k))
 
     def matcher(self, rules: ClassRules) -> NameMatcher:
         """The automaton over the names of every typed thing (built on first use, after the
@@ -468,7 +483,7 @@ class Lexicon:
         """Count a written form of the thing ``k`` (only forms of its own name, not aliases)."""
         self._parts.clear()
         if key(written) == k:
-            self.spellings.setdefault(k, Counter())[written] += 1
+            _count(self.spellings, k, written)
 
     def add_article(self, reading: LexiconReading) -> None:
         self._parts.clear()
@@ -510,6 +525,15 @@ class Lexicon:
         return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
+def _count(table: dict[str, Counter[str]], k: str, item: str) -> None:
+    """``table[k][item] += 1``, making the counter only when ``k`` is new (`setdefault` would
+    make and drop one on every call: the lexicon join makes millions of these calls)."""
+    counts = table.get(k)
+    if counts is None:
+        counts = table[k] = Counter()
+    counts[item] += 1
+
+
 _VERDICTS: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = {}  # each (class, rule) once
 _PARTS_KEPT = 20_000  # keys whose parts a process keeps (then it starts again: memory stays bounded)
 
@@ -543,10 +567,10 @@ def _entity_parts(k: str, lexicon: Lexicon, rules: ClassRules) -> tuple:
     names = set()
     if base != display:
         names.add((to_hant(display), to_hans(display)))
-    if page is not None:
-        for n in page.names:
-            names.add((to_hant(base_name(n)), to_hans(base_name(n))))
-    for n in lexicon.names_of(k):  # every name the corpus and the alias table give it
+    # The names the alias table gives it: stated wherever it is named. The corpus's other names
+    # for it are stated by the articles that write them (`extract_entities`), so what an
+    # article's graph says is in the article, and does not grow with the corpus.
+    for n in lexicon.standing.get(k, ()):
         names.add((to_hant(n), n))
     # A name that is another thing's own name is no alias of this one, whatever one article's
     # link said ([大名府](…/北京市), [光定](…/夏神宗)): the graph keeps one owner per name.
@@ -671,8 +695,13 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
     def _class_here(k: str) -> str | None:
         return lexicon.classify(k, rules)[0] or local_classes.get(k)
 
-    topic = lexicon.resolve(page_title_of(article))
-    aliases.setdefault(topic, set())
+    title = page_title_of(article)
+    topic = lexicon.resolve(title)
+    own_names = aliases.setdefault(topic, set())
+    page = lexicon.pages.get(topic)
+    if page is not None and page.title == title:  # the thing's own page: the names it gives itself
+        for n in page.names:
+            own_names.add(_both_scripts(base_name(n)))
     taken: list[tuple[int, int]] = []
     for term, plain in article.bold:
         if article.lead and plain.start <= article.lead[-1].plain.end and not _NOT_A_NAME.search(term.strip()):
@@ -688,6 +717,8 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
         k = lexicon.resolve(link.target)
         local.setdefault(k, link.plain.start)
         names = aliases.setdefault(k, set())
+        if not is_descriptive(link.target):  # the page it links to: a name of the thing
+            names.add(_both_scripts(base_name(link.target)))
         base = key(base_name(link.target))
         if key(link.text).startswith(base):
             plain = Span(link.plain.start, link.plain.start + len(base))
@@ -754,7 +785,9 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
             for candidates in hit_candidates:
                 k = _choose(candidates, local, key(surface), lexicon.dynasty_of, topic)
                 mentions.append(Mention(k, surface, span, via, plain))
-                aliases.setdefault(k, set())
+                names = aliases.setdefault(k, set())
+                if hit_kind == "name":  # the name as written here is one of its names
+                    names.add(labels_for(article, plain))
         # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
         if base_off >= seen_end:
             # The usual case: the sentences met so far end before this one starts, so of the
@@ -807,6 +840,13 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
     entities.sort(key=lambda e: e.key)
     mentions.sort(key=lambda m: (m.plain.start, m.plain.end))
     return topic, entities, mentions
+
+
+def _both_scripts(name: str) -> tuple[str, str]:
+    """(zh-Hant, zh-Hans) of a name the article gives outside its text (a link target, a title),
+    each form made from the Simplified one, as the lexicon keeps names (a title may mix scripts)."""
+    hans = to_hans(name)
+    return to_hant(hans), hans
 
 
 _GLOSS_OPEN = re.compile(r"[（(]")

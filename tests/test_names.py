@@ -8,7 +8,7 @@ import pytest
 
 from shilu.extract.entities import discover_in_lists
 
-from conftest import FIXTURES, extract_fixtures
+from conftest import CORPUS, FIXTURES, SEEDS, extract_fixtures, need_shared
 
 NAMES = FIXTURES / "names"
 
@@ -80,3 +80,38 @@ def test_a_name_another_thing_owns_is_no_alias(corpus):
     # [大名府](…/北京市): one article's link text, but 大名府 is a thing of its own
     assert not any(hans == "大名府" for _, hans in beijing.aliases)
     assert "大名府" in classes(f)
+
+
+def test_an_article_states_the_names_it_contains_and_the_corpus_keeps_them_all():
+    """Each article's graph names a thing by the names the article itself contains (its text,
+    its links' targets, its own title and bold names) and by the few every article restates (the
+    alias table's, a ruler's temple name, the thing's display title): not by every name the
+    rest of the corpus gives it, which would make each graph grow with the corpus."""
+    need_shared()
+    from shilu.extract import build_lexicon, default_resources, extract_article, parse_article
+    from shilu.extract.entities import base_name
+    from shilu.extract.script import key, to_hans
+
+    resources = default_resources()
+    texts = [p.read_text(encoding="utf-8") for folder in (SEEDS, CORPUS) for p in sorted(folder.iterdir())
+             if p.suffix in (".md", ".txt")]
+    articles = [parse_article(text, f"a{i}") for i, text in enumerate(texts)]
+    lexicon = build_lexicon(articles, resources)
+    stated: dict[str, set[str]] = {}  # thing -> the names (t2s) the graphs give it, all articles
+    restated = 0
+    for text, article in zip(texts, articles):
+        written = (key(text), key(article.text))  # the Markdown (link targets), the plain text
+        for e in extract_article(article, lexicon, resources).entities:
+            for _, hans in e.aliases:
+                stated.setdefault(e.key, set()).add(hans)
+                if any(form in w for w in written for form in (hans, hans.replace(" ", "_"))):
+                    continue
+                restated += 1
+                everywhere = {*lexicon.standing.get(e.key, ()), to_hans(lexicon.display(e.key))}
+                assert hans in everywhere, (article.source_id, e.key, hans)
+    assert restated  # the alias table's names are restated (宋 names 宋朝 in every article)
+    # and nothing the corpus knows a thing by is lost: each name of the lexicon that the graph
+    # may state (not another thing's own name, not the label) is stated by some article
+    missing = [(k, n) for k, names in stated.items() for n in lexicon.names_of(k)
+               if n not in names and not lexicon.owned_elsewhere(n, k) and n != to_hans(base_name(lexicon.display(k)))]
+    assert not missing, missing[:10]
