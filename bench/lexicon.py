@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.fields:
         lexicon._matcher = None
         tracemalloc.start()
-        for name in ("pages", "canonical", "spellings", "names", "votes", "stated", "_classes", "_names_of"):
+        for name in ("pages", "canonical", "spellings", "names", "votes", "stated", "_classes", "_names_of",
+                     "_person_names"):
             value = getattr(lexicon, name)
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             gc.collect()

@@ -11,7 +11,7 @@ Matching is leftmost-longest and non-overlapping (`iter_long`), so 金朝 wins o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import ahocorasick
@@ -65,16 +65,31 @@ class PolityTable:
 class NameMatcher:
     """Leftmost-longest name search over Simplified text."""
 
-    def __init__(self, names: dict[str, set[str]], polities: PolityTable | None = None):
+    def __init__(self, names: Mapping[str, Collection[str]], polities: PolityTable | None = None,
+                 keep: Callable[[str], bool] | None = None):
+        """``names``: each name (t2s) and the keys of the things it may denote; ``keep``: which
+        of those things to find (default: all)."""
         auto = ahocorasick.Automaton()
 
         def add(word: str, kind: str, candidates: tuple[tuple[str, ...], ...], commander: bool = False) -> None:
             # the automaton reports only where a match ends, so the value carries its length
             auto.add_word(word, (len(word), kind, candidates, commander))
 
+        # A name's value is the name itself where ``names`` already holds its things as the
+        # sorted tuple a hit gives (a lexicon's names, once compacted): the automaton then holds
+        # no object of its own for the millions of names of a large corpus (435 MB at 100,000
+        # articles), only references to the lexicon's strings; the rest, (name, things).
+        self._names = names
         for name, keys in names.items():
-            if len(name) >= 2:  # a single character is too often part of another word
-                add(name, "name", (tuple(sorted(keys)),))
+            if len(name) < 2:  # a single character is too often part of another word
+                continue
+            kept = tuple(k for k in keys if keep(k)) if keep is not None else tuple(keys)
+            if not kept:
+                continue
+            if type(keys) is tuple and len(kept) == len(keys) and (len(kept) == 1 or list(kept) == sorted(kept)):
+                auto.add_word(name, name)
+            else:
+                auto.add_word(name, (name, tuple(sorted(kept))))
         # Polity compounds come last and so win over a page of the same name: 蒙古 in running
         # text is the Mongol polity, whatever else a page called 蒙古 is about.
         if polities is not None:
@@ -101,17 +116,23 @@ class NameMatcher:
 
     def find(self, hans: str) -> list[Hit]:
         """Names in ``hans`` (text already in Simplified form), left to right."""
-        if self._empty:
-            return []
-        return [Hit(end + 1 - length, end + 1, kind, candidates, commander)
-                for end, (length, kind, candidates, commander) in self._auto.iter_long(hans)]
+        return [Hit(*hit) for hit in self.find_tuples(hans)]
 
     def find_tuples(self, hans: str) -> list[tuple[int, int, str, tuple[tuple[str, ...], ...], bool]]:
         """`find` as plain ``(start, end, kind, candidates, commander)`` tuples (cheaper to make)."""
         if self._empty:
             return []
-        return [(end + 1 - length, end + 1, kind, candidates, commander)
-                for end, (length, kind, candidates, commander) in self._auto.iter_long(hans)]
+        names = self._names
+        out = []
+        for end, value in self._auto.iter_long(hans):
+            if type(value) is str:  # a name whose things are names[name]
+                out.append((end + 1 - len(value), end + 1, "name", (names[value],), False))
+            elif len(value) == 2:  # (name, its things to find)
+                out.append((end + 1 - len(value[0]), end + 1, "name", (value[1],), False))
+            else:  # (length, kind, candidates, commander): a polity's compound
+                length, kind, candidates, commander = value
+                out.append((end + 1 - length, end + 1, kind, candidates, commander))
+        return out
 
 
 def shared_short_preferences(links, polities: PolityTable, resolve) -> set[str]:
