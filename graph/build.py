@@ -964,6 +964,9 @@ def _build(paths: list, store_dir: Path, report: BuildReport, *, progress: bool,
                 gc.unfreeze()
                 frozen = False
         store.flush()
+        # The workers are gone, and with them the last pages this process shared with them: the
+        # lexicon is freed now, before the count, which needs memory of its own.
+        lexicon = None
         report.phases["extract+load"] = time.perf_counter() - t0
         report.memory["extract+load"] = _rss_mb()
         t0 = time.perf_counter()
