@@ -588,9 +588,10 @@ def _entity_parts(k: str, lexicon: Lexicon, rules: ClassRules) -> tuple:
     names = set()
     if base != display:
         names.add((to_hant(display), to_hans(display)))
-    # The names the alias table gives it: stated wherever it is named. The corpus's other names
-    # for it are stated by the articles that write them (`extract_entities`), so what an
-    # article's graph says is in the article, and does not grow with the corpus.
+    # The names every article that names it states (`Lexicon.standing`: the alias table's, a
+    # ruler's bare temple name). The corpus's other names for it are stated by the articles that
+    # write them (`extract_entities`), so what an article's graph says is in the article, and does
+    # not grow with the corpus.
     for n in lexicon.standing.get(k, ()):
         names.add((to_hant(n), n))
     # A name that is another thing's own name is no alias of this one, whatever one article's
