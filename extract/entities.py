@@ -808,8 +808,10 @@ def extract_entities(article: Article, lexicon: Lexicon, rules: ClassRules) -> t
                 k = _choose(candidates, local, key(surface), lexicon.dynasty_of, topic)
                 mentions.append(Mention(k, surface, span, via, plain))
                 names = aliases.setdefault(k, set())
-                if hit_kind == "name":  # the name as written here is one of its names
-                    names.add(labels_for(article, plain))
+                if hit_kind == "name":  # the name found here is one of its names (its main one: the label)
+                    name = hans[hit_start:hit_end]
+                    if name != k:
+                        names.add((to_hant(name), name))
         # Settlements the corpus never links, found by their suffix: 天德州, 建寧寨, 東勝城.
         if base_off >= seen_end:
             # The usual case: the sentences met so far end before this one starts, so of the
