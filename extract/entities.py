@@ -573,7 +573,8 @@ def _entity(k: str, lexicon: Lexicon, rules: ClassRules, aliases: set[tuple[str,
     if cls is None and rule is None and listed is not None:
         cls, rule = listed, "list: named beside names of this class"  # this article's lists say so
     # this article's link texts too may be another thing's own name ([大名府](…/北京市))
-    names = {n for n in aliases if not lexicon.owned_elsewhere(n[1], k) or _CAPITAL_TITLE.match(n[1])}
+    # (the label itself, what most links and names found say, needs no asking: it goes anyway)
+    names = {n for n in aliases if n != labels and (not lexicon.owned_elsewhere(n[1], k) or _CAPITAL_TITLE.match(n[1]))}
     names.update(own)
     names.discard(labels)
     return Entity(k, labels, tuple(sorted(names)), cls, wiki, rule, ruler_of, affiliation)
