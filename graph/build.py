@@ -911,6 +911,16 @@ def _build(paths: list, store_dir: Path, report: BuildReport, *, progress: bool,
             # start the workers now, before this process opens a store (and its threads)
             for f in [executor.submit(int) for _ in range(workers)]:
                 f.result()
+            # Every worker has the lexicon now (forked ones all at once, at the first submit: a
+            # "fork" pool never forks later; spawned ones from the pickled bytes), and this process
+            # only loads from here on: it lets its own copy go instead of holding it beside the
+            # loader's memory until the end of the pass.
+            _WORKER.pop("lexicon", None)
+            lexicon = None
+            if frozen:
+                gc.unfreeze()  # the workers' generations are their own: theirs stay frozen
+                frozen = False
+            gc.collect()
         if old is not None:
             prev_store = pyoxigraph.Store.read_only(str(old))
             prev_store.backup(str(generation))
@@ -964,8 +974,9 @@ def _build(paths: list, store_dir: Path, report: BuildReport, *, progress: bool,
                 gc.unfreeze()
                 frozen = False
         store.flush()
-        # The workers are gone, and with them the last pages this process shared with them: the
-        # lexicon is freed now, before the count, which needs memory of its own.
+        # Extracting in this process (no workers), the lexicon was kept until now: it is freed
+        # before the count, which needs memory of its own.
+        _WORKER.pop("lexicon", None)
         lexicon = None
         report.phases["extract+load"] = time.perf_counter() - t0
         report.memory["extract+load"] = _rss_mb()
