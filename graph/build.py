@@ -14,8 +14,9 @@ Two passes over the corpus, both in parallel worker processes (``jobs``, default
    with the parent), so nothing is pickled or built twice (where ``fork`` is not
    available it is pickled once per worker and each builds the automaton once). Each worker
    re-reads and re-parses its articles (cheaper than shipping parsed articles between
-   processes), extracts their facts and serialises their quads as N-Quads; the parent streams
-   those bytes, in file order, into a single `Store.bulk_load` of the new generation.
+   processes), extracts their facts and serialises their quads as N-Quads; the parent, which
+   lets its own copy of the lexicon go once the workers are started, streams those bytes, in
+   file order, into a single `Store.bulk_load` of the new generation.
 
 Work goes out in small batches with a bounded number in flight, so memory stays flat whatever the
 corpus size (the lexicon aside). The output does not depend on ``jobs``: the lexicon is built in
@@ -970,13 +971,9 @@ def _build(paths: list, store_dir: Path, report: BuildReport, *, progress: bool,
             if executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)
             _WORKER.pop("lexicon", None)
-            if frozen:
-                gc.unfreeze()
-                frozen = False
         store.flush()
         # Extracting in this process (no workers), the lexicon was kept until now: it is freed
         # before the count, which needs memory of its own.
-        _WORKER.pop("lexicon", None)
         lexicon = None
         report.phases["extract+load"] = time.perf_counter() - t0
         report.memory["extract+load"] = _rss_mb()
