@@ -83,6 +83,8 @@ class NameMatcher:
         for name, keys in names.items():
             if len(name) < 2:  # a single character is too often part of another word
                 continue
+            if type(keys) is str:  # a lexicon not yet compacted keeps a name's one thing so
+                keys = {keys}
             kept = tuple(k for k in keys if keep(k)) if keep is not None else tuple(keys)
             if not kept:
                 continue

@@ -40,7 +40,7 @@ def test_capital_title_and_circuit_take_the_prefecture(corpus):
     f = fs["丙丁之戰"]
     assert ("Capture", "甲朝", "壬定府", 1131) in facts(f)      # 北京壬定府: one name, the prefecture's
     assert not any("北京" in k for e in f.events for _, k in e.roles)
-    assert ("Capture", "甲朝", "癸阳府", 1131) in facts(f)      # 東京路癸陽府: the city in the circuit
+    assert ("Capture", "甲朝", "癸阳府", 1131) in facts(f)      # 庚京路癸陽府: the city in the circuit
     assert not any(k == "东京路" for e in f.events for _, k in e.roles)
     ent = next(e for e in f.entities if e.key == "壬定府")
     assert any(hans == "北京壬定府" for _, hans in ent.aliases)
@@ -115,3 +115,27 @@ def test_an_article_states_the_names_it_contains_and_the_corpus_keeps_them_all()
     missing = [(k, n) for k, names in stated.items() for n in lexicon.names_of(k)
                if n not in names and not lexicon.owned_elsewhere(n, k) and n != to_hans(base_name(lexicon.display(k)))]
     assert not missing, missing[:10]
+
+
+def test_the_lexicon_counts_every_sighting_of_a_spelling_and_keeps_every_thing_of_a_name():
+    """The join keeps a thing's spelling seen once, and a name's one thing, as a bare string (most
+    are): the second sighting must carry the first one's count, and a second thing must join the
+    first. Hand-written articles: 乙國 is linked once, then 乙国 twice, then 乙國 twice more (3
+    to 2: the label is 乙國; had the first sighting been dropped it would be a 2-2 tie, which the
+    smaller 乙国 wins); 庚京 is the link text of two places."""
+    from shilu.extract import build_lexicon, parse_article
+    from shilu.extract.script import key
+
+    def link(text, target):
+        return f'[{text}](../Page/{target}.md "wikilink")'
+
+    texts = [f"**甲戰**是一場戰役。{link('乙國', '乙國')}出兵，進至{link('庚京', '庚京城')}。",
+             f"**丙戰**是一場戰役。{link('乙国', '乙国')}與{link('乙国', '乙国')}。",
+             f"**丁戰**是一場戰役。{link('乙國', '乙國')}攻{link('庚京', '庚京府')}，{link('乙國', '乙國')}勝。"]
+    lexicon = build_lexicon([parse_article(t, f"t{i}") for i, t in enumerate(texts)])
+    assert lexicon.display(key("乙國")) == "乙國"
+    assert lexicon.display(key("乙国")) == "乙國"  # one thing, whatever the script
+    two = build_lexicon([parse_article(t, f"t{i}") for i, t in enumerate(texts[:2])])
+    assert two.display(key("乙國")) == "乙国"  # 1 to 2
+    assert {key("庚京城"), key("庚京府")} <= set(lexicon.names[key("庚京")])
+    assert key("庚京") in lexicon.names_of(key("庚京城"))
