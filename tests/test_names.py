@@ -40,7 +40,7 @@ def test_capital_title_and_circuit_take_the_prefecture(corpus):
     f = fs["丙丁之戰"]
     assert ("Capture", "甲朝", "壬定府", 1131) in facts(f)      # 北京壬定府: one name, the prefecture's
     assert not any("北京" in k for e in f.events for _, k in e.roles)
-    assert ("Capture", "甲朝", "癸阳府", 1131) in facts(f)      # 庚京路癸陽府: the city in the circuit
+    assert ("Capture", "甲朝", "癸阳府", 1131) in facts(f)      # 東京路癸陽府: the city in the circuit
     assert not any(k == "东京路" for e in f.events for _, k in e.roles)
     ent = next(e for e in f.entities if e.key == "壬定府")
     assert any(hans == "北京壬定府" for _, hans in ent.aliases)
