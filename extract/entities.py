@@ -247,7 +247,7 @@ class Lexicon:
     # once built, `compact`: key -> its display name)
     spellings: dict[str, Counter[str] | str] = field(default_factory=dict)
     # t2s name -> keys it may denote: one key as the string alone, a set from the second (once
-    # built, `compact`: a sorted tuple)
+    # built, `compact`: the one key still, a sorted tuple of several); read through `_each`
     names: dict[str, set[str] | str] = field(default_factory=dict)
     polities: PolityTable | None = None
     _matcher: NameMatcher | None = field(default=None, repr=False)
@@ -306,14 +306,15 @@ class Lexicon:
 
     def compact(self) -> None:
         """Pack the built lexicon for reading: each thing's spellings become its display name,
-        each name's things a sorted tuple, equal strings one object. It answers every question
+        each name's things a sorted tuple (one thing stays a string), equal strings one object. It answers every question
         as before (`display`, `names_of`, `resolve`, `owned_elsewhere`, `classify`) in 40 % of
         the memory (`bench/lexicon.py`); nothing may be added to it afterwards (`spell` and `name` write to
         the sets and counters this replaces)."""
         pool: dict[str, str] = {}
         one = pool.setdefault
         self.spellings = {one(k, k): one(d := self.display(k), d) for k in self.spellings}  # type: ignore[misc]
-        self.names = {one(n, n): tuple(sorted(one(k, k) for k in _each(ks))) for n, ks in self.names.items()}  # type: ignore[misc]
+        self.names = {one(n, n): one(ks, ks) if type(ks) is str else tuple(sorted(one(k, k) for k in ks))
+                      for n, ks in self.names.items()}  # type: ignore[misc]
         self.canonical = {one(a, a): one(k, k) for a, k in self.canonical.items()}
         self.pages = {one(k, k): p for k, p in self.pages.items()}
         self.votes = {one(k, k): c for k, c in self.votes.items()}

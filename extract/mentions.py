@@ -65,10 +65,11 @@ class PolityTable:
 class NameMatcher:
     """Leftmost-longest name search over Simplified text."""
 
-    def __init__(self, names: Mapping[str, Collection[str]], polities: PolityTable | None = None,
+    def __init__(self, names: Mapping[str, Collection[str] | str], polities: PolityTable | None = None,
                  keep: Callable[[str], bool] | None = None):
-        """``names``: each name (t2s) and the keys of the things it may denote; ``keep``: which
-        of those things to find (default: all)."""
+        """``names``: each name (t2s) and the keys of the things it may denote (one key: the
+        string alone, as a lexicon keeps it); ``keep``: which of those things to find (default:
+        all)."""
         auto = ahocorasick.Automaton()
 
         def add(word: str, kind: str, candidates: tuple[tuple[str, ...], ...], commander: bool = False) -> None:
@@ -76,15 +77,17 @@ class NameMatcher:
             auto.add_word(word, (len(word), kind, candidates, commander))
 
         # A name's value is the name itself where ``names`` already holds its things as the
-        # sorted tuple a hit gives (a lexicon's names, once compacted): the automaton then holds
+        # sorted tuple a hit gives, or its one thing (a lexicon's names, once compacted): the automaton then holds
         # no object of its own for the millions of names of a large corpus (435 MB at 100,000
         # articles), only references to the lexicon's strings; the rest, (name, things).
         self._names = names
         for name, keys in names.items():
             if len(name) < 2:  # a single character is too often part of another word
                 continue
-            if type(keys) is str:  # a lexicon not yet compacted keeps a name's one thing so
-                keys = {keys}
+            if type(keys) is str:  # a lexicon keeps a name's one thing as the string alone
+                if keep is None or keep(keys):
+                    auto.add_word(name, name)
+                continue
             kept = tuple(k for k in keys if keep(k)) if keep is not None else tuple(keys)
             if not kept:
                 continue
@@ -127,8 +130,10 @@ class NameMatcher:
         names = self._names
         out = []
         for end, value in self._auto.iter_long(hans):
-            if type(value) is str:  # a name whose things are names[name]
-                out.append((end + 1 - len(value), end + 1, "name", (names[value],), False))
+            if type(value) is str:  # a name whose things are names[name] (one thing: a string)
+                things = names[value]
+                out.append((end + 1 - len(value), end + 1, "name", ((things,) if type(things) is str else things,),
+                            False))
             elif len(value) == 2:  # (name, its things to find)
                 out.append((end + 1 - len(value[0]), end + 1, "name", (value[1],), False))
             else:  # (length, kind, candidates, commander): a polity's compound
