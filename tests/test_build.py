@@ -141,6 +141,17 @@ def test_corpus_build_answers(corpus_store):
     assert {"https://w3id.org/shilu/ontology#Ruler"} == {r["c"] for r in rows}
 
 
+def test_the_build_counts_each_distinct_triple_once(corpus_store):
+    """The manifest's ``triples``, counted in parts (a predicate and a kind of object at a time),
+    is the count of the union's distinct triples, which the articles restate (fewer than quads)."""
+    from shilu.graph.build import _read_manifest
+
+    manifest = _read_manifest(corpus_store)
+    rows = ask(corpus_store, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
+    assert manifest["triples"] == int(rows[0]["n"])
+    assert manifest["triples"] < manifest["quads"]
+
+
 # --- the command line ------------------------------------------------------------------------
 
 def run(*args: str) -> subprocess.CompletedProcess:

@@ -54,10 +54,10 @@ def test_the_parent_loads_without_the_lexicon_while_the_workers_extract(tmp_path
 
     need_shared()
     made: list[weakref.ref] = []
-    compact = build_mod._compact
+    joined = build_mod._joined
 
-    def remembered(lexicon, readings):
-        lexicon = compact(lexicon, readings)
+    def remembered(*args, **kwargs):
+        lexicon = joined(*args, **kwargs)
         made.append(weakref.ref(lexicon))
         return lexicon
 
@@ -69,7 +69,7 @@ def test_the_parent_loads_without_the_lexicon_while_the_workers_extract(tmp_path
                 alive_at_load.append(made[-1]() is not None)
             return super().readinto(b)
 
-    monkeypatch.setattr(build_mod, "_compact", remembered)
+    monkeypatch.setattr(build_mod, "_joined", remembered)
     monkeypatch.setattr(build_mod, "_NQuadsStream", Watched)
     report = build([SEEDS, CORPUS], tmp_path / "two", jobs=2)
     assert report.articles >= 90 and not report.errors and report.quads > 40_000
