@@ -142,7 +142,7 @@ def test_corpus_build_answers(corpus_store):
 
 
 def test_the_build_counts_each_distinct_triple_once(corpus_store):
-    """The manifest's ``triples``, counted in parts (a predicate and a kind of object at a time),
+    """The manifest's ``triples``, counted in parts (a predicate at a time),
     is the count of the union's distinct triples, which the articles restate (fewer than quads)."""
     from shilu.graph.build import _read_manifest
 
