@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/lexicon.py PATH...               # e.g. a corpus of bench/make_corpus.py
     PYTHONPATH=OTHER .venv/bin/python bench/lexicon.py PATH  # the same for another checkout
+    .venv/bin/python bench/lexicon.py --trace-join PATH      # also the join's own peak of memory
 
 Between its two passes `shilu build` joins the lexicon from what its workers read of each
-article, then holds it (in the parent, and shared with the forked pass-2 workers) for the rest
+article (with workers, in a process of its own that sends it back pickled), then holds it (in the parent, and shared with the forked pass-2 workers) for the rest
 of the build: at 100,000 articles it is the largest thing the build keeps. This does the same
 steps in one process: read every article for the lexicon (`read_for_lexicon`; timed, but done in
 parallel by the build's pass 1), keep the readings pickled, join them
@@ -30,10 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("paths", nargs="+", help="folders or files of articles")
     ap.add_argument("--fields", action="store_true", help="also the memory of each field alone")
+    ap.add_argument("--trace-join", action="store_true",
+                    help="trace the join's memory too (its peak of Python objects; the join takes about 4x longer)")
     args = ap.parse_args(argv)
 
     from shilu.extract import default_resources, lexicon_from_readings, parse_article, read_for_lexicon
-    from shilu.graph.build import clear_caches, find_articles, read_article, source_id
+    from shilu.graph.build import _Unpickled, clear_caches, find_articles, read_article, source_id
 
     files, _ = find_articles(args.paths)
     resources = default_resources()
@@ -44,9 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         if text:
             pickled.append(pickle.dumps(read_for_lexicon(parse_article(text, source_id(path)), resources),
                                         protocol=pickle.HIGHEST_PROTOCOL))
+    gc.collect()
+    if args.trace_join:
+        tracemalloc.start()
     t1 = time.process_time()
-    lexicon = lexicon_from_readings([pickle.loads(b) for b in pickled], resources)
+    lexicon = lexicon_from_readings(_Unpickled(pickled), resources)
     t2 = time.process_time()
+    join_peak = tracemalloc.get_traced_memory()[1] if args.trace_join else None
+    tracemalloc.stop()
     blob = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
     del lexicon, pickled
     clear_caches()
@@ -62,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     tracemalloc.stop()
     print(f"{len(files)} articles: read {t1 - t0:.1f} CPU-s (in the build: pass 1, parallel), "
           f"join {t2 - t1:.1f}, fresh copy {t4 - t3:.1f} (+ pickling), automaton {t5 - t4:.1f}")
+    if join_peak is not None:
+        print(f"the join's peak of Python objects (the readings kept pickled, as the build keeps them, "
+              f"not counted): {join_peak / 1e6:.1f} MB (its CPU time is traced time)")
     print(f"Python objects: lexicon {held / 1e6:.1f} MB, automaton's values {automaton / 1e6:.1f} MB "
           f"(its nodes are C memory, not counted); pickled lexicon {len(blob) / 1e6:.1f} MB")
     if args.fields:
