@@ -85,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             gc.collect()
             before = tracemalloc.get_traced_memory()[0]
             copy = pickle.loads(data)
+            single = (f" ({sum(type(v) is str for v in value.values()):,} of one item)"
+                      if name in ("names", "votes", "stated") else "")
             print(f"  {name:10} {len(value) if value is not None else 0:>10,} entries "
-                  f"{(tracemalloc.get_traced_memory()[0] - before) / 1e6:8.1f} MB")
+                  f"{(tracemalloc.get_traced_memory()[0] - before) / 1e6:8.1f} MB{single}")
             del copy
     return 0
 

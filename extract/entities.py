@@ -575,9 +575,9 @@ class Lexicon:
 def _count(table: dict[str, Counter[str] | str], k: str, item: str, n: int = 1) -> None:
     """``table[k][item] += n`` for the lexicon's tallies (a thing's spellings, its context
     votes, the classes stated of it), where most things have one item, seen once: such an entry
-    is the item alone (at 10,000 articles 94 % of the spellings and 99 % of the votes; a counter
-    each took half the join's memory), and a counter is made at the second sighting. Read an
-    entry through `_counted`."""
+    is the item alone, and a counter is made at the second sighting (with the same done for the
+    names' sets and `names_of`'s lists, the join's peak fell by a third: `bench/lexicon.py
+    --trace-join`). Read an entry through `_counted`."""
     counts = table.get(k)
     if counts is None and n == 1:
         table[k] = item
