@@ -5,8 +5,8 @@
     .venv/bin/python bench/lexicon.py --trace-join PATH      # also the join's own peak of memory
 
 Between its two passes `shilu build` joins the lexicon from what its workers read of each
-article (with workers, in a process of its own that sends it back pickled), then holds it (in the parent, and shared with the forked pass-2 workers) for the rest
-of the build: at 100,000 articles it is the largest thing the build keeps. This does the same
+article (with workers, in a process of its own that sends it back pickled), then holds it (in
+the parent, and shared with the forked pass-2 workers) for the rest of the build: at 100,000 articles it is the largest thing the build keeps. This does the same
 steps in one process: read every article for the lexicon (`read_for_lexicon`; timed, but done in
 parallel by the build's pass 1), keep the readings pickled, join them
 (`lexicon_from_readings`), move the lexicon to fresh memory as the build does (a pickle round

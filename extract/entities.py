@@ -306,10 +306,10 @@ class Lexicon:
 
     def compact(self) -> None:
         """Pack the built lexicon for reading: each thing's spellings become its display name,
-        each name's things a sorted tuple (one thing stays a string), equal strings one object. It answers every question
-        as before (`display`, `names_of`, `resolve`, `owned_elsewhere`, `classify`) in 40 % of
-        the memory (`bench/lexicon.py`); nothing may be added to it afterwards (`spell` and `name` write to
-        the sets and counters this replaces)."""
+        each name's things a sorted tuple (one thing stays a string), equal strings one object.
+        It answers every question as before (`display`, `names_of`, `resolve`, `owned_elsewhere`,
+        `classify`) in 40 % of the memory (`bench/lexicon.py`); nothing may be added to it
+        afterwards (`spell` and `name` write to the sets and counters this replaces)."""
         pool: dict[str, str] = {}
         one = pool.setdefault
         self.spellings = {one(k, k): one(d := self.display(k), d) for k in self.spellings}  # type: ignore[misc]
@@ -473,19 +473,12 @@ class Lexicon:
     def names_of(self, k: str) -> tuple[str, ...]:
         """Every name (t2s) recorded for the thing ``k``."""
         if self._names_of is None:
-            # most things have one name: kept as the string alone, a list made for a second
-            rev: dict[str, list[str] | str] = {}
+            rev: dict[str, set[str] | str] = {}  # most things have one name: `_put`
             for name, keys in self.names.items():
                 for kk in _each(keys):
-                    had = rev.get(kk)
-                    if had is None:
-                        rev[kk] = name
-                    elif type(had) is str:
-                        rev[kk] = [had, name]
-                    else:
-                        had.append(name)
+                    _put(rev, kk, name)
             for kk, v in rev.items():
-                if type(v) is list:
+                if type(v) is not str:
                     rev[kk] = tuple(sorted(v))  # type: ignore[assignment]
             self._names_of = rev  # type: ignore[assignment]
         names = self._names_of.get(k, ())
@@ -507,16 +500,7 @@ class Lexicon:
         """Record that ``name`` (any script) may denote the thing ``k``."""
         self._parts.clear()
         self._classified = False
-        n = key(base_name(name))
-        k = self.canonical.get(k, k)
-        keys = self.names.get(n)
-        if keys is None:
-            self.names[n] = k
-        elif type(keys) is str:
-            if keys != k:
-                self.names[n] = {keys, k}
-        else:
-            keys.add(k)
+        _put(self.names, key(base_name(name)), self.canonical.get(k, k))
 
     def matcher(self, rules: ClassRules) -> NameMatcher:
         """The automaton over the names of every typed thing (built on first use, after the
@@ -592,6 +576,19 @@ def _count(table: dict[str, Counter[str] | str], k: str, item: str, n: int = 1) 
 def _counted(counts: Counter[str] | str | None) -> Counter[str] | dict[str, int] | None:
     """A tally's entry (`_count`) as counts."""
     return {counts: 1} if type(counts) is str else counts
+
+
+def _put(table: dict[str, set[str] | str], k: str, item: str) -> None:
+    """Add ``item`` to the set ``table[k]``, which holds one item as the string alone (a set is
+    made for the second): the names' things and `names_of`'s names, one each for most."""
+    had = table.get(k)
+    if had is None:
+        table[k] = item
+    elif type(had) is str:
+        if had != item:
+            table[k] = {had, item}
+    else:
+        had.add(item)
 
 
 def _each(keys: set[str] | tuple[str, ...] | str) -> Iterable[str]:

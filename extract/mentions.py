@@ -77,9 +77,10 @@ class NameMatcher:
             auto.add_word(word, (len(word), kind, candidates, commander))
 
         # A name's value is the name itself where ``names`` already holds its things as the
-        # sorted tuple a hit gives, or its one thing (a lexicon's names, once compacted): the automaton then holds
-        # no object of its own for the millions of names of a large corpus (435 MB at 100,000
-        # articles), only references to the lexicon's strings; the rest, (name, things).
+        # sorted tuple a hit gives, or its one thing (a lexicon's names, once compacted): the
+        # automaton then holds no object of its own for the millions of names of a large corpus
+        # (435 MB at 100,000 articles), only references to the lexicon's strings; the rest,
+        # (name, things).
         self._names = names
         for name, keys in names.items():
             if len(name) < 2:  # a single character is too often part of another word

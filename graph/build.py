@@ -347,9 +347,10 @@ def _joined(pickled: list[bytes], resources, separate: bool):
     exits. The join builds the lexicon in a loose form (counters, sets) and packs it only at the
     end, and moving it to fresh memory (`_compact`) takes the memory of the loose lexicon, its
     pickle and the fresh copy in one process (Python keeps much of what it frees): at 100,000
-    articles that was the build's largest process (2,133 MiB). Separate, the joiner holds the loose lexicon and the pickle (sampled 1,870 MB), the
-    build's process the pickle and the fresh copy (1,144 MB), neither all three. With one job
-    the build is one process: the lexicon is joined here and moved with `_compact`.
+    articles that was the build's largest process (2,133 MiB). Separate, the joiner holds the
+    loose lexicon and the pickle (sampled 1,870 MB), the build's process the pickle and the
+    fresh copy (1,144 MB), neither all three. With one job the build is one process: the
+    lexicon is joined here and moved with `_compact`.
     """
     if not separate:
         readings = _Unpickled(pickled)
